@@ -1,0 +1,30 @@
+"""The Kirklees contact-centre web app: `create_app()` builds it; importing this module does no I/O."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Settings, load_settings
+from runtime.clock import Clock
+from runtime.logging import configure_logging
+from runtime.services import build_services
+
+
+def create_app(config: Settings | None = None, clock: Clock | None = None) -> Flask:
+    """Build the app from `config` (default: the environment) with all shared clients attached."""
+    settings = config or load_settings()
+    configure_logging(settings.log_level, settings.log_json, settings.secret_key)
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+
+    from ivr.views import voice_bp
+    from runtime import web
+    from runtime.cli import register_cli
+    from runtime.health import health_bp
+
+    web.init_app(app, build_services(settings, clock))
+    app.register_blueprint(health_bp)
+    app.register_blueprint(voice_bp)
+    register_cli(app)
+    return app

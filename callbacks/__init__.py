@@ -1,0 +1,1 @@
+"""Callbacks: the database row is the truth; RQ only does the timing."""

@@ -1,0 +1,128 @@
+"""Settings read once from the environment, with documented defaults.
+
+Only `app.create_app` and the worker's `main()` call `load_settings`; everything else receives a `Settings`.
+Booleans and integers are parsed strictly so a typo in a deployment fails loudly, naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_URL = f"sqlite:///{REPO_ROOT / 'instance' / 'contact_centre.db'}"
+TWILIO_DEFAULT_API_BASE_URL = "https://api.twilio.com"
+# Twilio's documented test credentials shape; used only by the embedded default and tests.
+DEMO_ACCOUNT_SID = "AC" + "0" * 32
+DEMO_AUTH_TOKEN = "demo-auth-token-not-secret"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be a boolean (true/false/1/0), got {raw!r}")
+
+
+def _parse_int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the service. See the README's configuration table for each one."""
+
+    database_url: str = DEFAULT_SQLITE_URL
+    # None means "start the embedded Redis" (local default only; production must set REDIS_URL).
+    redis_url: str | None = None
+    twilio_account_sid: str = DEMO_ACCOUNT_SID
+    twilio_auth_token: str = DEMO_AUTH_TOKEN
+    twilio_api_base_url: str = TWILIO_DEFAULT_API_BASE_URL
+    # The number residents dial; used as caller ID for callbacks and SMS.
+    twilio_phone_number: str = "+441484221000"
+    public_base_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    simulator_enabled: bool = False
+    log_level: str = "INFO"
+    log_json: bool = False
+    # Personal data (caller numbers, references) is redacted from calls older than this.
+    call_data_retention_days: int = 90
+    default_region: str = "GB"
+    rq_queue_name: str = "contact-centre"
+    testing: bool = False
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_ENV_NAMES: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_api_base_url": "TWILIO_API_BASE_URL",
+    "twilio_phone_number": "TWILIO_PHONE_NUMBER",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "secret_key": "SECRET_KEY",
+    "simulator_enabled": "SIMULATOR_ENABLED",
+    "log_level": "LOG_LEVEL",
+    "log_json": "LOG_JSON",
+    "call_data_retention_days": "CALL_DATA_RETENTION_DAYS",
+    "default_region": "DEFAULT_REGION",
+    "rq_queue_name": "RQ_QUEUE_NAME",
+}
+_BOOLEANS = {"simulator_enabled", "log_json"}
+_INTEGERS = {"call_data_retention_days"}
+# Outside the simulator these must come from the environment: a default secret would be a real hole.
+_REQUIRED_IN_PRODUCTION = (
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "secret_key",
+    "redis_url",
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from environment variables; unset or empty variables keep their defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for attribute, env_name in _ENV_NAMES.items():
+        raw = environ.get(env_name)
+        if raw is None or raw == "":
+            continue
+        if attribute in _BOOLEANS:
+            values[attribute] = _parse_bool(env_name, raw)
+        elif attribute in _INTEGERS:
+            values[attribute] = _parse_int(env_name, raw)
+        else:
+            values[attribute] = raw.strip()
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if not settings.simulator_enabled:
+        missing = [_ENV_NAMES[a] for a in _REQUIRED_IN_PRODUCTION if a not in values]
+        if missing:
+            raise SettingsError(
+                "Outside simulator mode these must be set: "
+                + ", ".join(missing)
+                + " (set SIMULATOR_ENABLED=true for the local embedded default)"
+            )
+    return settings
+
+
+def env_documentation() -> dict[str, str]:
+    """Map each environment variable to its attribute; the README table and tests use it."""
+    return {v: k for k, v in _ENV_NAMES.items()}

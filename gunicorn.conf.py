@@ -1,0 +1,23 @@
+"""Production web server settings: `gunicorn -c gunicorn.conf.py 'app:create_app()'`."""
+
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# Twilio gives a webhook 15 s before playing "application error"; never let a worker hang longer than that.
+timeout = 15
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+# The default access log prints the query string, which never carries personal data in our routes.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    """Tidy prometheus multiprocess files of a dead worker."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

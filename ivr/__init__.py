@@ -1,0 +1,1 @@
+"""The voice menu: flow definitions, the flow engine, and the Twilio voice webhooks that render it."""

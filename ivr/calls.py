@@ -1,0 +1,76 @@
+"""Recording calls and their journeys; idempotent because Twilio retries webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Call, CallEvent
+from telephony.numbers import to_e164
+
+
+def record_call_started(
+    session: Session,
+    call_sid: str,
+    from_raw: str | None,
+    to_raw: str | None,
+    now: datetime,
+    region: str,
+) -> Call:
+    """Create the Call row for a new CallSid, or return the existing one (a retried webhook)."""
+    existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
+    if existing is not None:
+        return existing
+    call = Call(
+        call_sid=call_sid,
+        caller_number=to_e164(from_raw, region),
+        dialled_number=to_e164(to_raw, region),
+        started_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        # Two concurrent retries raced; the other one won, use its row.
+        return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+    return call
+
+
+def record_event(
+    session: Session,
+    call: Call,
+    now: datetime,
+    kind: str,
+    node: str | None = None,
+    caller_input: str | None = None,
+    outcome: str | None = None,
+    idempotency_key: str | None = None,
+    detail: dict[str, Any] | None = None,
+    duration_ms: int | None = None,
+) -> CallEvent | None:
+    """Append one journey step; with an idempotency key a replayed webhook records nothing the second time."""
+    if idempotency_key is not None:
+        seen = session.scalar(select(CallEvent.id).where(CallEvent.idempotency_key == idempotency_key))
+        if seen is not None:
+            return None
+    event = CallEvent(
+        call_id=call.id,
+        occurred_at=now,
+        kind=kind,
+        node=node,
+        caller_input=caller_input,
+        outcome=outcome,
+        idempotency_key=idempotency_key,
+        detail=detail or {},
+        duration_ms=duration_ms,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:
+        return None
+    return event

@@ -1,0 +1,349 @@
+"""Typed SQLAlchemy 2.x models: the durable truth for libraries, advisers, calls, journeys, callbacks, flows, users.
+
+Models hold invariants only (constraints, enums); business rules live in the engines and service functions.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints so Alembic migrations are deterministic on PostgreSQL and SQLite alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store tz-aware UTC everywhere; SQLite returns naive datetimes, so re-attach UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use the injected clock (tz-aware UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _enum(enum_class: type[enum.Enum]) -> Enum:
+    # VARCHAR + CHECK rather than a native PG enum: adding a state later is a plain migration on both databases.
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        create_constraint=True,
+        name=enum_class.__name__.lower(),
+    )
+
+
+class Topic(enum.StrEnum):
+    COUNCIL_TAX = "council_tax"
+    HOUSING_BENEFIT = "housing_benefit"
+    GENERAL = "general"
+
+
+class AdviserState(enum.StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    BREAK = "break"
+    CUSTOMER_AT_DESK = "customer_at_desk"
+
+
+class CallOutcome(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    CALLBACK_BOOKED = "callback_booked"
+    APPOINTMENT_BOOKED = "appointment_booked"
+    SELF_SERVED = "self_served"
+    TRANSFERRED = "transferred"
+    FAILED = "failed"
+
+
+class CallbackStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    DIALLING = "dialling"
+    CONNECTED = "connected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_CALLBACK_STATUSES = (
+    CallbackStatus.REQUESTED,
+    CallbackStatus.SCHEDULED,
+    CallbackStatus.DIALLING,
+)
+
+
+class FlowStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class Role(enum.StrEnum):
+    ADVISER = "adviser"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Library(Base):
+    """A library hub where advisers work and residents get face-to-face help."""
+
+    __tablename__ = "library"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10))
+    offers_phone_support: Mapped[bool] = mapped_column(Boolean, default=True)
+    # {"mon": [["09:00", "17:00"]], ..., "sun": []} in Europe/London local time.
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Names of libraries whose advisers take this library's callers when routing widens.
+    neighbours: Mapped[list[Any]] = mapped_column(default=list)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    closures: Mapped[list[LibraryClosure]] = relationship(
+        back_populates="library",
+        cascade="all, delete-orphan",
+        order_by="LibraryClosure.starts_on",
+    )
+    advisers: Mapped[list[Adviser]] = relationship(back_populates="home_library")
+
+
+class LibraryClosure(Base):
+    """A dated closure (training day, refurbishment) on top of the weekly hours and bank holidays."""
+
+    __tablename__ = "library_closure"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("library.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+
+    library: Mapped[Library] = relationship(back_populates="closures")
+
+
+class Adviser(Base):
+    """A council adviser working from a library, reachable by browser (Twilio Client) and/or phone."""
+
+    __tablename__ = "adviser"
+    __table_args__ = (
+        CheckConstraint("client_identity IS NOT NULL OR phone_number IS NOT NULL", name="reachable"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    home_library_id: Mapped[int] = mapped_column(ForeignKey("library.id"), index=True)
+    # BCP-47 codes of languages the adviser can help in, e.g. ["en-GB", "pl-PL"].
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    client_identity: Mapped[str | None] = mapped_column(String(120), unique=True)
+    phone_number: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[AdviserState] = mapped_column(_enum(AdviserState), default=AdviserState.OFFLINE)
+    state_since: Mapped[datetime]
+    state_reason: Mapped[str | None] = mapped_column(String(200))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    home_library: Mapped[Library] = relationship(back_populates="advisers")
+    skills: Mapped[list[AdviserSkill]] = relationship(back_populates="adviser", cascade="all, delete-orphan")
+
+
+class AdviserSkill(Base):
+    __tablename__ = "adviser_skill"
+    __table_args__ = (
+        UniqueConstraint("adviser_id", "topic", name="uq_adviser_skill_topic"),
+        CheckConstraint("proficiency BETWEEN 1 AND 5", name="proficiency_1_to_5"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("adviser.id", ondelete="CASCADE"))
+    topic: Mapped[Topic] = mapped_column(_enum(Topic))
+    proficiency: Mapped[int] = mapped_column(Integer)
+
+    adviser: Mapped[Adviser] = relationship(back_populates="skills")
+
+
+class Call(Base):
+    """One resident's phone call, keyed by Twilio's CallSid."""
+
+    __tablename__ = "call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(34), unique=True)
+    # E.164 via phonenumbers; None when the number was withheld. Personal data: redacted after retention.
+    caller_number: Mapped[str | None] = mapped_column(String(20))
+    dialled_number: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    language: Mapped[str] = mapped_column(String(10), default="en-GB")
+    topic: Mapped[Topic | None] = mapped_column(_enum(Topic))
+    # Council tax account or housing benefit claim reference the caller gave. Personal data.
+    reference: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[CallOutcome] = mapped_column(_enum(CallOutcome), default=CallOutcome.IN_PROGRESS)
+    flow_version_id: Mapped[int | None] = mapped_column(ForeignKey("flow_version.id"))
+    personal_data_redacted_at: Mapped[datetime | None]
+
+    events: Mapped[list[CallEvent]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallEvent.id"
+    )
+
+
+class CallEvent(Base):
+    """One step of a call's journey (IVR node, queue event, dial result), so any call can be replayed."""
+
+    __tablename__ = "call_event"
+    __table_args__ = (Index("ix_call_event_node_kind", "kind", "node"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    node: Mapped[str | None] = mapped_column(String(64))
+    caller_input: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Twilio retries a webhook with the same I-Twilio-Idempotency-Token; unique so a replay records nothing twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class Callback(Base):
+    """A resident's request to be called back; this row, not an RQ job, is the record."""
+
+    __tablename__ = "callback"
+    __table_args__ = (
+        # One active callback per number and topic; finished ones may repeat.
+        Index(
+            "uq_callback_active_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text("status IN ('requested', 'scheduled', 'dialling')"),
+            sqlite_where=text("status IN ('requested', 'scheduled', 'dialling')"),
+        ),
+        Index("ix_callback_status_next_attempt_at", "status", "next_attempt_at"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[Topic] = mapped_column(_enum(Topic))
+    language: Mapped[str] = mapped_column(String(10), default="en-GB")
+    reference: Mapped[str | None] = mapped_column(String(32))
+    # Both None means "as soon as possible".
+    slot_starts_at: Mapped[datetime | None]
+    slot_ends_at: Mapped[datetime | None]
+    status: Mapped[CallbackStatus] = mapped_column(_enum(CallbackStatus), default=CallbackStatus.REQUESTED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    dedupe_key: Mapped[str] = mapped_column(String(128))
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
+    assigned_adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Flow(Base):
+    """A named voice menu; its definitions live in versions."""
+
+    __tablename__ = "flow"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    versions: Mapped[list[FlowVersion]] = relationship(
+        back_populates="flow",
+        cascade="all, delete-orphan",
+        order_by="FlowVersion.number",
+    )
+
+
+class FlowVersion(Base):
+    """One immutable-once-published definition of a flow."""
+
+    __tablename__ = "flow_version"
+    __table_args__ = (
+        UniqueConstraint("flow_id", "number", name="uq_flow_version_number"),
+        # Exactly one published version per flow, enforced by the database, not by hope.
+        Index(
+            "uq_flow_version_one_published",
+            "flow_id",
+            unique=True,
+            postgresql_where=text("status = 'published'"),
+            sqlite_where=text("status = 'published'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[FlowStatus] = mapped_column(_enum(FlowStatus), default=FlowStatus.DRAFT)
+    author: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+    flow: Mapped[Flow] = relationship(back_populates="versions")
+
+
+class User(Base):
+    """A console user: adviser, supervisor or admin. Passwords are argon2 hashes."""
+
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]

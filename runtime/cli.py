@@ -1,0 +1,47 @@
+"""`flask --app app ...` commands: database, demo data, worker, retention."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from runtime.web import services
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("db-upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Apply Alembic migrations up to REVISION (default head)."""
+        from models.migrate import upgrade
+
+        upgrade(services().settings.database_url, revision)
+        click.echo(f"database upgraded to {revision}")
+
+    @app.cli.command("db-downgrade")
+    @click.argument("revision", default="base")
+    def db_downgrade(revision: str) -> None:
+        """Revert Alembic migrations down to REVISION (default base: drops every table)."""
+        from models.migrate import downgrade
+
+        downgrade(services().settings.database_url, revision)
+        click.echo(f"database downgraded to {revision}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Load the demo libraries, advisers and console users (idempotent; all marked as demo data)."""
+        from models.demo import DEMO_PASSWORD, seed_demo
+
+        app_services = services()
+        with app_services.session_factory.begin() as session:
+            created = seed_demo(session, app_services.clock.now())
+        click.echo("demo data: " + ", ".join(f"{n} {k} created" for k, n in created.items()))
+        click.echo(f"demo console users: supervisor, admin, aisha, tom, ... (password: {DEMO_PASSWORD})")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+    def worker_command(burst: bool) -> None:
+        """Run the RQ worker with its scheduler (timed callbacks, reconciler)."""
+        from runtime.worker import run_worker
+
+        run_worker(services().settings, burst=burst)

@@ -1,0 +1,42 @@
+"""Liveness, readiness and metrics endpoints for the load balancer and Prometheus."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+
+from runtime.metrics import render_latest
+from runtime.web import services
+
+health_bp = Blueprint("health", __name__)
+
+
+@health_bp.get("/healthz")
+def healthz() -> Response:
+    """The process is up; says nothing about its dependencies."""
+    return jsonify(status="ok")
+
+
+@health_bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Ready only when the database and Redis both answer; 503 names what is down."""
+    problems: dict[str, str] = {}
+    app_services = services()
+    try:
+        with app_services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # any driver error means "not ready"
+        problems["database"] = f"unreachable: {type(error).__name__}"
+    try:
+        app_services.redis.ping()
+    except Exception as error:
+        problems["redis"] = f"unreachable: {type(error).__name__}"
+    if problems:
+        return jsonify(status="unavailable", problems=problems), 503
+    return jsonify(status="ready", checks={"database": "ok", "redis": "ok"}), 200
+
+
+@health_bp.get("/metrics")
+def metrics() -> Response:
+    body, content_type = render_latest()
+    return Response(body, content_type=content_type)

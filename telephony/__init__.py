@@ -1,0 +1,1 @@
+"""The Twilio boundary: the REST gateway, webhook signature checks and TwiML responses."""

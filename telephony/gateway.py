@@ -1,0 +1,173 @@
+"""Every Twilio REST call goes through here; no other module imports twilio's Client.
+
+`TWILIO_API_BASE_URL` redirects the official client (through a custom http_client) so tests and the local
+simulator receive the exact requests production would send to api.twilio.com.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from config import TWILIO_DEFAULT_API_BASE_URL
+
+# twilio-python logs request bodies (To/From numbers) at INFO; numbers must never reach plain logs.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+REST_TIMEOUT_SECONDS = 10.0
+
+
+class TelephonyError(RuntimeError):
+    """Twilio (or the fake) refused or failed a request; carries Twilio's error code when there is one."""
+
+    def __init__(self, message: str, status: int | None = None, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class RedirectingHttpClient(TwilioHttpClient):
+    """Send requests meant for https://*.twilio.com to another base URL (fake API, recorder)."""
+
+    def __init__(self, api_base_url: str, timeout: float = REST_TIMEOUT_SECONDS) -> None:
+        super().__init__(timeout=timeout)
+        target = urlsplit(api_base_url.rstrip("/"))
+        self._scheme, self._netloc, self._path_prefix = (
+            target.scheme,
+            target.netloc,
+            target.path,
+        )
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        original = urlsplit(url)
+        rewritten = urlunsplit(
+            (
+                self._scheme,
+                self._netloc,
+                self._path_prefix + original.path,
+                original.query,
+                "",
+            )
+        )
+        return super().request(method, rewritten, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class QueueMember:
+    queue_sid: str
+    call_sid: str
+    position: int
+    wait_time: int
+
+
+class TelephonyGateway:
+    """Thin, typed wrapper over the official client for the handful of REST calls the service makes."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base_url: str = TWILIO_DEFAULT_API_BASE_URL,
+    ) -> None:
+        http_client = None
+        if api_base_url.rstrip("/") != TWILIO_DEFAULT_API_BASE_URL:
+            http_client = RedirectingHttpClient(api_base_url)
+        self._client = Client(account_sid, auth_token, http_client=http_client)
+        self._account = self._client.api.v2010.accounts(account_sid)
+        self.from_number = from_number
+        self._queue_sids: dict[str, str] = {}
+
+    def _call(self, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            return function(*args, **kwargs)
+        except TwilioRestException as error:
+            raise TelephonyError(
+                f"Twilio refused {action}: {error.msg}",
+                status=error.status,
+                code=error.code,
+            ) from error
+        except (TwilioException, OSError) as error:
+            raise TelephonyError(f"Twilio unreachable during {action}: {error}") from error
+
+    def create_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str | None = None,
+        machine_detection: str | None = None,
+        timeout_seconds: int | None = None,
+        from_number: str | None = None,
+    ) -> str:
+        """Start an outbound call (callback to a resident, or an adviser leg); returns the CallSid."""
+        options: dict[str, Any] = {
+            "to": to,
+            "from_": from_number or self.from_number,
+            "url": url,
+        }
+        if status_callback:
+            options["status_callback"] = status_callback
+            options["status_callback_event"] = [
+                "initiated",
+                "ringing",
+                "answered",
+                "completed",
+            ]
+        if machine_detection:
+            options["machine_detection"] = machine_detection
+        if timeout_seconds:
+            options["timeout"] = timeout_seconds
+        call = self._call("create call", self._account.calls.create, **options)
+        return str(call.sid)
+
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Point a live call at new TwiML (e.g. pull a caller out of a menu to an adviser)."""
+        self._call("update call", self._account.calls(call_sid).update, url=url, method="POST")
+
+    def end_call(self, call_sid: str) -> None:
+        self._call("end call", self._account.calls(call_sid).update, status="completed")
+
+    def queue_sid(self, friendly_name: str) -> str:
+        """Find the Twilio queue for an <Enqueue> name, creating it if it does not exist yet."""
+        if friendly_name in self._queue_sids:
+            return self._queue_sids[friendly_name]
+        for queue in self._call("list queues", self._account.queues.list, page_size=1000):
+            if queue.friendly_name == friendly_name:
+                self._queue_sids[friendly_name] = str(queue.sid)
+                return str(queue.sid)
+        queue = self._call("create queue", self._account.queues.create, friendly_name=friendly_name)
+        self._queue_sids[friendly_name] = str(queue.sid)
+        return str(queue.sid)
+
+    def dequeue_member(self, queue_sid: str, call_sid: str, url: str) -> None:
+        """Take one waiting caller out of a Twilio queue and run the TwiML at `url` for them.
+
+        This is how our router, not Twilio's FIFO, chooses who goes next.
+        """
+        member = self._account.queues(queue_sid).members(call_sid)
+        self._call("dequeue member", member.update, url=url, method="POST")
+
+    def list_queue_members(self, queue_sid: str) -> list[QueueMember]:
+        members = self._call("list queue members", self._account.queues(queue_sid).members.list)
+        return [
+            QueueMember(queue_sid, str(m.call_sid), int(m.position or 0), int(m.wait_time or 0))
+            for m in members
+        ]
+
+    def send_sms(self, to: str, body: str, from_number: str | None = None) -> str:
+        message = self._call(
+            "send SMS",
+            self._account.messages.create,
+            to=to,
+            from_=from_number or self.from_number,
+            body=body,
+        )
+        return str(message.sid)

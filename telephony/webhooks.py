@@ -1,0 +1,101 @@
+"""The one decorator every Twilio-facing route wears: signature check, latency metric, and a safe answer.
+
+A Twilio webhook never gets a 500: whatever goes wrong inside a voice route, the caller hears a short apology
+and is offered a callback or an adviser, and the error is logged with the CallSid.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, request, url_for
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+from twilio.twiml.voice_response import VoiceResponse
+
+from runtime.logging import get_logger
+from runtime.metrics import WEBHOOK_ERRORS, WEBHOOK_LATENCY
+from runtime.web import services
+
+log = get_logger(__name__)
+
+# Twilio's <Enqueue> with no waitUrl plays its own hold music: it keeps working even when our app does not.
+SAFE_QUEUE_NAME = "general"
+ENGLISH = {"language": "en-GB", "voice": "Polly.Amy"}
+
+
+def public_request_url() -> str:
+    """The exact URL Twilio called: behind a proxy that is PUBLIC_BASE_URL + path + query, not what Flask sees."""
+    base = services().settings.public_base_url
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return base.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+
+def signature_is_valid() -> bool:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature:
+        return False
+    validator = RequestValidator(services().settings.twilio_auth_token)
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    params = request.form if request.method == "POST" else {}
+    return bool(validator.validate(public_request_url(), params, signature, algorithm=algorithm))
+
+
+def twiml(response: VoiceResponse) -> Response:
+    """Render a VoiceResponse as the text/xml Twilio expects."""
+    return Response(str(response), content_type="text/xml; charset=utf-8")
+
+
+def safe_twiml() -> VoiceResponse:
+    """Apology + a way to a person, needing nothing from our database or Redis to be built."""
+    response = VoiceResponse()
+    response.say("Sorry, something went wrong on our side.", **ENGLISH)
+    gather = response.gather(
+        num_digits=1,
+        timeout=6,
+        action=url_for("voice.safe_choice"),
+        action_on_empty_result=False,
+    )
+    gather.say(
+        "To ask for a call back, press 1. Or stay on the line for an adviser.",
+        **ENGLISH,
+    )
+    response.enqueue(SAFE_QUEUE_NAME)
+    return response
+
+
+def twilio_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Guard a Twilio-facing view: 403 unless signed, never 500, latency and errors counted per route."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        route = request.endpoint or "unknown"
+        started = time.perf_counter()
+        try:
+            if not signature_is_valid():
+                WEBHOOK_ERRORS.labels(route=route, kind="bad_signature").inc()
+                log.warning(
+                    "webhook.rejected_signature",
+                    route=route,
+                    call_sid=request.form.get("CallSid"),
+                )
+                abort(403)
+            try:
+                return view(*args, **kwargs)
+            except Exception:
+                WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
+                log.exception("webhook.failed", route=route, call_sid=request.form.get("CallSid"))
+                return twiml(safe_twiml())
+        finally:
+            WEBHOOK_LATENCY.labels(route=route).observe(time.perf_counter() - started)
+
+    return guarded
