@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,3 +74,23 @@ def record_event(
     except IntegrityError:
         return None
     return event
+
+
+def redact_expired_personal_data(session: Session, now: datetime, retention_days: int) -> int:
+    """Blank caller numbers, references and keyed input on calls older than the retention period.
+
+    The journey's shape (nodes, outcomes, timings) is kept for reporting; what identifies a resident is not.
+    Returns how many calls were redacted.
+    """
+    cutoff = now - timedelta(days=retention_days)
+    expired = select(Call.id).where(Call.started_at < cutoff, Call.personal_data_redacted_at.is_(None))
+    call_ids = list(session.scalars(expired))
+    if not call_ids:
+        return 0
+    session.execute(
+        update(Call)
+        .where(Call.id.in_(call_ids))
+        .values(caller_number=None, reference=None, personal_data_redacted_at=now)
+    )
+    session.execute(update(CallEvent).where(CallEvent.call_id.in_(call_ids)).values(caller_input=None))
+    return len(call_ids)

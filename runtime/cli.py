@@ -38,6 +38,18 @@ def register_cli(app: Flask) -> None:
         click.echo("demo data: " + ", ".join(f"{n} {k} created" for k, n in created.items()))
         click.echo(f"demo console users: supervisor, admin, aisha, tom, ... (password: {DEMO_PASSWORD})")
 
+    @app.cli.command("purge-personal-data")
+    def purge_personal_data() -> None:
+        """Redact caller numbers and references older than CALL_DATA_RETENTION_DAYS (run daily)."""
+        from ivr.calls import redact_expired_personal_data
+
+        app_services = services()
+        with app_services.session_factory.begin() as session:
+            count = redact_expired_personal_data(
+                session, app_services.clock.now(), app_services.settings.call_data_retention_days
+            )
+        click.echo(f"redacted personal data from {count} calls")
+
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
     def worker_command(burst: bool) -> None:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from config import REPO_ROOT, load_settings
 from runtime.embedded_redis import start_embedded_redis
@@ -20,9 +21,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--instance-dir", type=Path, default=REPO_ROOT / "instance")
     args = parser.parse_args()
+    # Stop the worker and Redis on SIGTERM too, not only on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    instance = REPO_ROOT / "instance"
+    instance = args.instance_dir
     env = dict(os.environ)
     env.setdefault("SIMULATOR_ENABLED", "true")
     base_url = f"http://{args.host}:{args.port}"
@@ -56,6 +60,7 @@ def main() -> None:
         worker.wait(timeout=15)
         if redis_process is not None:
             redis_process.terminate()
+            redis_process.wait(timeout=10)
 
 
 if __name__ == "__main__":
