@@ -27,4 +27,8 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     app.register_blueprint(health_bp)
     app.register_blueprint(voice_bp)
     register_cli(app)
+    if settings.simulator_enabled:
+        from simulator.web import init_simulator
+
+        init_simulator(app)
     return app

@@ -225,6 +225,8 @@ class Call(Base):
     reference: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[CallOutcome] = mapped_column(_enum(CallOutcome), default=CallOutcome.IN_PROGRESS)
     flow_version_id: Mapped[int | None] = mapped_column(ForeignKey("flow_version.id"))
+    # The flow engine's state between webhooks (ivr.engine.CallState.to_dict()); None once the menu is done.
+    ivr_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     personal_data_redacted_at: Mapped[datetime | None]
 
     events: Mapped[list[CallEvent]] = relationship(

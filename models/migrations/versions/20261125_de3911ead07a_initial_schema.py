@@ -81,9 +81,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_identity", name=op.f("uq_adviser_client_identity")),
     )
     with op.batch_alter_table("adviser", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_adviser_home_library_id"), ["home_library_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_adviser_home_library_id"), ["home_library_id"], unique=False)
 
     op.create_table(
         "flow_version",
@@ -117,9 +115,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("flow_id", "number", name="uq_flow_version_number"),
     )
     with op.batch_alter_table("flow_version", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_flow_version_flow_id"), ["flow_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flow_version_flow_id"), ["flow_id"], unique=False)
         batch_op.create_index(
             "uq_flow_version_one_published",
             ["flow_id"],
@@ -135,9 +131,7 @@ def upgrade() -> None:
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("ends_on", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.CheckConstraint(
-            "ends_on >= starts_on", name=op.f("ck_library_closure_ends_after_start")
-        ),
+        sa.CheckConstraint("ends_on >= starts_on", name=op.f("ck_library_closure_ends_after_start")),
         sa.ForeignKeyConstraint(
             ["library_id"],
             ["library.id"],
@@ -147,9 +141,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_library_closure")),
     )
     with op.batch_alter_table("library_closure", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_library_closure_library_id"), ["library_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_library_closure_library_id"), ["library_id"], unique=False)
 
     op.create_table(
         "adviser_skill",
@@ -224,9 +216,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("flow_version_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "personal_data_redacted_at", sa.DateTime(timezone=True), nullable=True
-        ),
+        sa.Column("personal_data_redacted_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["flow_version_id"],
             ["flow_version.id"],
@@ -285,14 +275,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_event")),
-        sa.UniqueConstraint(
-            "idempotency_key", name=op.f("uq_call_event_idempotency_key")
-        ),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_call_event_idempotency_key")),
     )
     with op.batch_alter_table("call_event", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_call_event_call_id"), ["call_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_call_event_call_id"), ["call_id"], unique=False)
         batch_op.create_index("ix_call_event_node_kind", ["kind", "node"], unique=False)
 
     op.create_table(
@@ -340,20 +326,14 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "attempts >= 0", name=op.f("ck_callback_attempts_not_negative")
-        ),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_callback_attempts_not_negative")),
         sa.ForeignKeyConstraint(
             ["assigned_adviser_id"],
             ["adviser.id"],
             name=op.f("fk_callback_assigned_adviser_id_adviser"),
         ),
-        sa.ForeignKeyConstraint(
-            ["call_id"], ["call.id"], name=op.f("fk_callback_call_id_call")
-        ),
-        sa.ForeignKeyConstraint(
-            ["library_id"], ["library.id"], name=op.f("fk_callback_library_id_library")
-        ),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_callback_call_id_call")),
+        sa.ForeignKeyConstraint(["library_id"], ["library.id"], name=op.f("fk_callback_library_id_library")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callback")),
     )
     with op.batch_alter_table("callback", schema=None) as batch_op:
@@ -366,9 +346,7 @@ def upgrade() -> None:
             "uq_callback_active_dedupe_key",
             ["dedupe_key"],
             unique=True,
-            postgresql_where=sa.text(
-                "status IN ('requested', 'scheduled', 'dialling')"
-            ),
+            postgresql_where=sa.text("status IN ('requested', 'scheduled', 'dialling')"),
             sqlite_where=sa.text("status IN ('requested', 'scheduled', 'dialling')"),
         )
 
@@ -380,9 +358,7 @@ def downgrade() -> None:
     with op.batch_alter_table("callback", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_callback_active_dedupe_key",
-            postgresql_where=sa.text(
-                "status IN ('requested', 'scheduled', 'dialling')"
-            ),
+            postgresql_where=sa.text("status IN ('requested', 'scheduled', 'dialling')"),
             sqlite_where=sa.text("status IN ('requested', 'scheduled', 'dialling')"),
         )
         batch_op.drop_index("ix_callback_status_next_attempt_at")
