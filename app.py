@@ -19,6 +19,7 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
 
     from ivr.views import voice_bp
+    from routing.views import queue_bp
     from runtime import web
     from runtime.cli import register_cli
     from runtime.health import health_bp
@@ -26,6 +27,7 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     web.init_app(app, build_services(settings, clock))
     app.register_blueprint(health_bp)
     app.register_blueprint(voice_bp)
+    app.register_blueprint(queue_bp)
     register_cli(app)
     if settings.simulator_enabled:
         from simulator.web import init_simulator

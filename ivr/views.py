@@ -1,87 +1,181 @@
-"""Twilio voice webhooks. Views stay short: parse Twilio's fields, call the service, render TwiML."""
+"""Twilio voice webhooks for the menu. Views stay short: parse Twilio's fields, run a service step, render TwiML."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
+from redis.exceptions import RedisError
 from twilio.twiml.voice_response import VoiceResponse
 
+from callbacks import prompts as callback_prompts
 from callbacks.service import request_callback
-from ivr.calls import record_call_started, record_event
+from ivr import engine
+from ivr.service import LibraryHoursCache, MenuTurn, continue_menu, start_menu
+from ivr.twiml import render
 from models import Topic
 from runtime.logging import get_logger
 from runtime.web import db_session, services
 from telephony.numbers import to_e164
-from telephony.webhooks import ENGLISH, SAFE_QUEUE_NAME, twilio_webhook, twiml
+from telephony.webhooks import ENGLISH, SAFE_QUEUE_NAME, safe_twiml, twilio_webhook, twiml
 
 log = get_logger(__name__)
 voice_bp = Blueprint("voice", __name__, url_prefix="/voice")
-
-MAIN_MENU_TOPICS = {
-    "1": Topic.COUNCIL_TAX,
-    "2": Topic.HOUSING_BENEFIT,
-    "0": Topic.GENERAL,
-}
+library_hours = LibraryHoursCache()
+REPLY_TTL_SECONDS = 4 * 3600
 
 
-def _main_menu(response: VoiceResponse) -> None:
-    gather = response.gather(
-        num_digits=1,
-        timeout=5,
-        action=url_for("voice.main_menu"),
-        action_on_empty_result=True,
+def _reply_key(call_sid: str, turn: str) -> str:
+    return f"ivr:reply:{call_sid}:{turn}"
+
+
+def _remember(call_sid: str, turn: str, response: Response) -> Response:
+    """Keep the answer so a retried webhook gets the same TwiML without running the step again."""
+    try:
+        services().redis.set(_reply_key(call_sid, turn), response.get_data(), ex=REPLY_TTL_SECONDS)
+    except RedisError:
+        log.warning("voice.reply_not_cached", call_sid=call_sid)  # the database still guards replays
+    return response
+
+
+def _replayed(call_sid: str, turn: str) -> Response | None:
+    try:
+        cached = services().redis.get(_reply_key(call_sid, turn))
+    except RedisError:
+        return None
+    return Response(cached, content_type="text/xml; charset=utf-8") if cached is not None else None
+
+
+def _topic(value: str) -> Topic:
+    return Topic(value) if value in Topic._value2member_map_ else Topic.GENERAL
+
+
+def _enqueue_urls(action: engine.Enqueue) -> tuple[str, str]:
+    return url_for("queue.wait", topic=action.topic), url_for("queue.result")
+
+
+def _carry_out(menu: MenuTurn, response: VoiceResponse) -> None:
+    """Side effects of the step's handovers that need the database or Twilio's REST API."""
+    app_services, call = services(), menu.call
+    for action in menu.step.actions:
+        if isinstance(action, engine.SendSms):
+            app_services.queue.enqueue(
+                "telephony.jobs.send_caller_sms",
+                call.id,
+                action.text,
+                job_id=f"sms-{call.call_sid}-{menu.turn}",
+            )
+        elif isinstance(action, engine.OfferCallback):
+            _book_callback(menu, action, response)
+
+
+def _book_callback(menu: MenuTurn, action: engine.OfferCallback, response: VoiceResponse) -> None:
+    call, session = menu.call, db_session()
+    if call.caller_number is None:
+        words, language = callback_prompts.text(callback_prompts.NEED_NUMBER, action.language)
+        response.say(words, language=language)
+        response.enqueue(SAFE_QUEUE_NAME)
+        return
+    result = request_callback(
+        session,
+        call.caller_number,
+        _topic(action.topic),
+        services().clock.now(),
+        language=action.language,
+        reference=call.reference,
+        call_id=call.id,
     )
-    gather.say(
-        "For council tax, press 1. For housing benefit, press 2. To speak to an adviser, press 0.",
-        **ENGLISH,
-    )
+    table = callback_prompts.BOOKED if result.created else callback_prompts.UPDATED
+    words, language = callback_prompts.text(table, action.language)
+    response.say(words, language=language)
+    response.hangup()
+
+
+def _respond(menu: MenuTurn) -> VoiceResponse:
+    response = render(menu.step.actions, url_for("voice.step", turn=menu.turn), _enqueue_urls)
+    _carry_out(menu, response)
+    return response
 
 
 @voice_bp.post("/incoming")
 @twilio_webhook
-def incoming():
-    """A resident rings the council: record the call and offer the main menu."""
+def incoming() -> Response:
+    """A resident rings the council: record the call and present the first prompt of the published flow."""
+    call_sid = request.form["CallSid"]
+    if (replay := _replayed(call_sid, "start")) is not None:
+        return replay
     app_services, session = services(), db_session()
+    draft = request.args.get("flow_version", type=int) if app_services.settings.simulator_enabled else None
     with session.begin():
-        call = record_call_started(
+        menu = start_menu(
             session,
-            call_sid=request.form["CallSid"],
-            from_raw=request.form.get("From"),
-            to_raw=request.form.get("To"),
-            now=app_services.clock.now(),
-            region=app_services.settings.default_region,
-        )
-        record_event(
-            session,
-            call,
+            call_sid,
+            request.form.get("From"),
+            request.form.get("To"),
             app_services.clock.now(),
-            kind="ivr_step",
-            node="welcome",
-            idempotency_key=f"{call.call_sid}:incoming",
+            app_services.settings.default_region,
+            library_hours,
+            draft_version_id=draft,
         )
-    response = VoiceResponse()
-    response.say("Welcome to Kirklees Council.", **ENGLISH)
-    _main_menu(response)
-    return twiml(response)
+        response = _respond(menu)
+    return _remember(call_sid, "start", twiml(response))
 
 
-@voice_bp.post("/menu")
+@voice_bp.post("/step")
 @twilio_webhook
-def main_menu():
-    digits = request.form.get("Digits", "")
-    topic = MAIN_MENU_TOPICS.get(digits)
-    response = VoiceResponse()
-    if topic is None:
-        response.say("Sorry, I didn't catch that.", **ENGLISH)
-        _main_menu(response)
-        return twiml(response)
-    response.say("Thank you. Please hold for an adviser.", **ENGLISH)
-    response.enqueue(topic.value)
-    return twiml(response)
+def step() -> Response:
+    """The caller pressed keys, spoke, or stayed silent at a prompt."""
+    call_sid = request.form["CallSid"]
+    turn = request.args.get("turn", type=int)
+    app_services, session = services(), db_session()
+    caller_input = engine.CallerInput.from_twilio(request.form)
+    with session.begin():
+        menu = continue_menu(
+            session,
+            call_sid,
+            request.form.get("From"),
+            request.form.get("To"),
+            turn,
+            caller_input,
+            app_services.clock.now(),
+            app_services.settings.default_region,
+            library_hours,
+        )
+        if menu is None:
+            replay = _replayed(call_sid, str(turn))
+            if replay is not None:
+                return replay
+            # A replay whose answer we no longer have: take the input as new rather than fail the caller.
+            menu = continue_menu(
+                session,
+                call_sid,
+                request.form.get("From"),
+                request.form.get("To"),
+                None,
+                caller_input,
+                app_services.clock.now(),
+                app_services.settings.default_region,
+                library_hours,
+            )
+            assert menu is not None
+        response = _respond(menu)
+    return _remember(call_sid, str(turn), twiml(response))
+
+
+@voice_bp.post("/fallback")
+@twilio_webhook
+def fallback() -> Response:
+    """Twilio's fallbackUrl: our primary answer failed or timed out; apologise and offer a person or a callback."""
+    log.error(
+        "voice.fallback_used",
+        call_sid=request.form.get("CallSid"),
+        error_code=request.form.get("ErrorCode"),
+        error_url=request.form.get("ErrorUrl"),
+    )
+    return twiml(safe_twiml())
 
 
 @voice_bp.post("/safe-choice")
 @twilio_webhook
-def safe_choice():
+def safe_choice() -> Response:
     """After an error: 1 books an as-soon-as-possible callback, anything else queues for an adviser."""
     app_services = services()
     response = VoiceResponse()
@@ -95,10 +189,8 @@ def safe_choice():
             # The database is what failed in the first place: queue them rather than loop back to the apology.
             log.exception("safe_choice.callback_not_saved", call_sid=request.form.get("CallSid"))
         else:
-            response.say(
-                "Thank you. An adviser will call you back as soon as possible. Goodbye.",
-                **ENGLISH,
-            )
+            words, _ = callback_prompts.text(callback_prompts.BOOKED, "en-GB")
+            response.say(words, **ENGLISH)
             response.hangup()
             return twiml(response)
     response.say("Please hold for an adviser.", **ENGLISH)

@@ -9,6 +9,10 @@ from runtime.web import services
 
 
 def register_cli(app: Flask) -> None:
+    from ivr.cli import flows_cli
+
+    app.cli.add_command(flows_cli)
+
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")
     def db_upgrade(revision: str) -> None:
@@ -30,12 +34,16 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Load the demo libraries, advisers and console users (idempotent; all marked as demo data)."""
+        from ivr.versions import install_default_flow
         from models.demo import DEMO_PASSWORD, seed_demo
 
         app_services = services()
         with app_services.session_factory.begin() as session:
             created = seed_demo(session, app_services.clock.now())
+            flow = install_default_flow(session, app_services.clock.now())
         click.echo("demo data: " + ", ".join(f"{n} {k} created" for k, n in created.items()))
+        if flow is not None:
+            click.echo(f"published the shipped Kirklees menu as {flow.flow.name} version {flow.number}")
         click.echo(f"demo console users: supervisor, admin, aisha, tom, ... (password: {DEMO_PASSWORD})")
 
     @app.cli.command("purge-personal-data")
