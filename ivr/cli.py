@@ -109,3 +109,30 @@ def export_command(name: str, number: int | None) -> None:
     with services().session_factory() as session:
         version = versions.get_version(session, name, number)
     click.echo(json.dumps(version.definition, indent=2, ensure_ascii=False))
+
+
+@flows_cli.command("funnel")
+def funnel_command() -> None:
+    """How many calls reached each menu node, and with what outcome."""
+    from ivr.reports import funnel
+
+    with services().session_factory() as session:
+        rows = funnel(session)
+    for row in rows:
+        click.echo(f"{row.node:<24} {row.outcome:<16} {row.calls:>6}")
+
+
+@flows_cli.command("journey")
+@click.argument("call_sid")
+def journey_command(call_sid: str) -> None:
+    """Replay one call's journey step by step."""
+    from ivr.reports import journey
+
+    with services().session_factory() as session:
+        events = journey(session, call_sid)
+    if not events:
+        raise click.ClickException(f"no journey recorded for {call_sid}")
+    for event in events:
+        click.echo(
+            f"{event.occurred_at:%H:%M:%S}  {event.kind:<11} {event.node or '-':<22} {event.outcome or '-':<12} {event.caller_input or ''}"
+        )

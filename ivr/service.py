@@ -137,11 +137,16 @@ def start_menu(
     region: str,
     libraries: LibraryHoursCache,
     draft_version_id: int | None = None,
-) -> MenuTurn:
-    """A resident rings: record the call and present the flow's first prompt."""
+) -> MenuTurn | str:
+    """A resident rings: record the call and present the flow's first prompt.
+
+    Returns the last reply instead when the menu already started (Twilio retried the incoming webhook).
+    """
     started = time.perf_counter()
     call = record_call_started(session, call_sid, from_raw, to_raw, now, region)
     call = session.scalars(select(Call).where(Call.id == call.id).with_for_update()).one()
+    if call.ivr_state is not None and call.ivr_last_reply is not None:
+        return call.ivr_last_reply
     flow = _flow_for(session, call, draft_version_id)
     step = engine.start(flow, _context(call, now, libraries.get(session)))
     _record(session, call, flow, step, now, turn=0, started=started)
@@ -154,20 +159,30 @@ def continue_menu(
     from_raw: str | None,
     to_raw: str | None,
     turn: int | None,
+    idempotency_token: str | None,
     caller_input: engine.CallerInput,
     now: datetime,
     region: str,
     libraries: LibraryHoursCache,
-) -> MenuTurn | None:
-    """Apply the caller's input. Returns None when this (CallSid, turn) was already handled (a replay)."""
+) -> MenuTurn | str:
+    """Apply the caller's input, or return the last reply when this step was already taken.
+
+    A step is "already taken" when Twilio sends the same idempotency token again, or a turn number that is not
+    the call's current one (a retry, possibly late): the caller then hears their current prompt again,
+    and nothing is recorded twice.
+    """
     started = time.perf_counter()
     call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
     if call is None:
         # A step for a call we never saw start (lost record, or the database was restored): don't drop them.
         call = record_call_started(session, call_sid, from_raw, to_raw, now, region)
     state = call.ivr_state or {}
-    if turn is not None and state and turn != state.get("turns"):
-        return None
+    if call.ivr_last_reply is not None and (
+        (idempotency_token and idempotency_token == call.ivr_last_token)
+        or (turn is not None and state and turn != state.get("turns"))
+    ):
+        return call.ivr_last_reply
+    call.ivr_last_token = idempotency_token[:128] if idempotency_token else None
     flow = _flow_for(session, call)
     step = engine.advance(flow, state, caller_input, _context(call, now, libraries.get(session)))
     _record(session, call, flow, step, now, turn=step.state.turns, started=started)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, url_for
-from redis.exceptions import RedisError
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import prompts as callback_prompts
@@ -15,33 +14,24 @@ from models import Topic
 from runtime.logging import get_logger
 from runtime.web import db_session, services
 from telephony.numbers import to_e164
-from telephony.webhooks import ENGLISH, SAFE_QUEUE_NAME, safe_twiml, twilio_webhook, twiml
+from telephony.webhooks import ENGLISH, SAFE_QUEUE_NAME, safe_twiml, twilio_webhook, twiml, twiml_text
 
 log = get_logger(__name__)
 voice_bp = Blueprint("voice", __name__, url_prefix="/voice")
 library_hours = LibraryHoursCache()
-REPLY_TTL_SECONDS = 4 * 3600
 
 
-def _reply_key(call_sid: str, turn: str) -> str:
-    return f"ivr:reply:{call_sid}:{turn}"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
-def _remember(call_sid: str, turn: str, response: Response) -> Response:
-    """Keep the answer so a retried webhook gets the same TwiML without running the step again."""
-    try:
-        services().redis.set(_reply_key(call_sid, turn), response.get_data(), ex=REPLY_TTL_SECONDS)
-    except RedisError:
-        log.warning("voice.reply_not_cached", call_sid=call_sid)  # the database still guards replays
-    return response
-
-
-def _replayed(call_sid: str, turn: str) -> Response | None:
-    try:
-        cached = services().redis.get(_reply_key(call_sid, turn))
-    except RedisError:
-        return None
-    return Response(cached, content_type="text/xml; charset=utf-8") if cached is not None else None
+def _reply(menu: MenuTurn | str) -> Response:
+    """Render a step and keep its TwiML on the call, in the same transaction, for Twilio's retries."""
+    if isinstance(menu, str):
+        return twiml_text(menu)
+    response = render(menu.step.actions, url_for("voice.step", turn=menu.turn), _enqueue_urls)
+    _carry_out(menu, response)
+    menu.call.ivr_last_reply = str(response)
+    return twiml(response)
 
 
 def _topic(value: str) -> Topic:
@@ -89,25 +79,16 @@ def _book_callback(menu: MenuTurn, action: engine.OfferCallback, response: Voice
     response.hangup()
 
 
-def _respond(menu: MenuTurn) -> VoiceResponse:
-    response = render(menu.step.actions, url_for("voice.step", turn=menu.turn), _enqueue_urls)
-    _carry_out(menu, response)
-    return response
-
-
 @voice_bp.post("/incoming")
 @twilio_webhook
 def incoming() -> Response:
     """A resident rings the council: record the call and present the first prompt of the published flow."""
-    call_sid = request.form["CallSid"]
-    if (replay := _replayed(call_sid, "start")) is not None:
-        return replay
     app_services, session = services(), db_session()
     draft = request.args.get("flow_version", type=int) if app_services.settings.simulator_enabled else None
     with session.begin():
         menu = start_menu(
             session,
-            call_sid,
+            request.form["CallSid"],
             request.form.get("From"),
             request.form.get("To"),
             app_services.clock.now(),
@@ -115,49 +96,28 @@ def incoming() -> Response:
             library_hours,
             draft_version_id=draft,
         )
-        response = _respond(menu)
-    return _remember(call_sid, "start", twiml(response))
+        return _reply(menu)
 
 
 @voice_bp.post("/step")
 @twilio_webhook
 def step() -> Response:
     """The caller pressed keys, spoke, or stayed silent at a prompt."""
-    call_sid = request.form["CallSid"]
-    turn = request.args.get("turn", type=int)
     app_services, session = services(), db_session()
-    caller_input = engine.CallerInput.from_twilio(request.form)
     with session.begin():
         menu = continue_menu(
             session,
-            call_sid,
+            request.form["CallSid"],
             request.form.get("From"),
             request.form.get("To"),
-            turn,
-            caller_input,
+            request.args.get("turn", type=int),
+            request.headers.get(IDEMPOTENCY_HEADER),
+            engine.CallerInput.from_twilio(request.form),
             app_services.clock.now(),
             app_services.settings.default_region,
             library_hours,
         )
-        if menu is None:
-            replay = _replayed(call_sid, str(turn))
-            if replay is not None:
-                return replay
-            # A replay whose answer we no longer have: take the input as new rather than fail the caller.
-            menu = continue_menu(
-                session,
-                call_sid,
-                request.form.get("From"),
-                request.form.get("To"),
-                None,
-                caller_input,
-                app_services.clock.now(),
-                app_services.settings.default_region,
-                library_hours,
-            )
-            assert menu is not None
-        response = _respond(menu)
-    return _remember(call_sid, str(turn), twiml(response))
+        return _reply(menu)
 
 
 @voice_bp.post("/fallback")

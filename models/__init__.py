@@ -227,6 +227,9 @@ class Call(Base):
     flow_version_id: Mapped[int | None] = mapped_column(ForeignKey("flow_version.id"))
     # The flow engine's state between webhooks (ivr.engine.CallState.to_dict()); None once the menu is done.
     ivr_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The TwiML of the last menu step, returned as-is when Twilio retries that step (same turn or token).
+    ivr_last_reply: Mapped[str | None] = mapped_column(Text)
+    ivr_last_token: Mapped[str | None] = mapped_column(String(128))
     personal_data_redacted_at: Mapped[datetime | None]
 
     events: Mapped[list[CallEvent]] = relationship(

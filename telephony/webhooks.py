@@ -52,7 +52,12 @@ def signature_is_valid() -> bool:
 
 def twiml(response: VoiceResponse) -> Response:
     """Render a VoiceResponse as the text/xml Twilio expects."""
-    return Response(str(response), content_type="text/xml; charset=utf-8")
+    return twiml_text(str(response))
+
+
+def twiml_text(document: str) -> Response:
+    """Answer with TwiML built earlier by VoiceResponse (e.g. a stored reply for a retried webhook)."""
+    return Response(document, content_type="text/xml; charset=utf-8")
 
 
 def safe_twiml() -> VoiceResponse:

@@ -42,8 +42,10 @@ def test_a_retry_arriving_after_the_caller_moved_on_does_not_rewind_them(publish
     twilio_post("/voice/incoming", call_form(SID))
     _step(twilio_post, 0, Digits="1")
     _step(twilio_post, 1, Digits="2")
+    current = db.scalars(select(Call)).one().ivr_last_reply
     late_retry = _step(twilio_post, 0, Digits="1")
     assert late_retry.status_code == 200
+    assert late_retry.get_data(as_text=True) == current, "a late retry hears their current prompt again"
     db.expire_all()
     assert db.scalars(select(Call)).one().ivr_state["node"] == "hb_menu"
 
@@ -119,3 +121,32 @@ def test_queue_failure_still_gets_the_caller_to_a_person(twilio_post):
 def test_queue_wait_tells_the_caller_their_position(twilio_post):
     response = twilio_post("/voice/queue/wait", call_form(SID, QueuePosition="3", QueueTime="40"))
     assert "number 3 in the queue" in spoken_text(parse_twiml(response.data))
+
+
+def test_twilio_idempotency_token_replays_the_first_answer(published, twilio_post, db):
+    twilio_post("/voice/incoming", call_form(SID))
+    token = {"I-Twilio-Idempotency-Token": "idem-123"}
+    first = twilio_post("/voice/step?turn=0", call_form(SID, Digits="1"), headers=token)
+    events = _events(db)
+    again = twilio_post("/voice/step?turn=0", call_form(SID, Digits="1"), headers=token)
+    assert again.data == first.data
+    assert _events(db) == events
+
+
+def test_replays_need_no_redis_at_all(published, twilio_post, db, app, monkeypatch):
+    import redis as redis_module
+
+    def down(*_args, **_kwargs):
+        raise redis_module.ConnectionError("redis restarting")
+
+    services = app.extensions["contact_centre"]
+    for method in ("get", "set", "mget", "pipeline", "execute_command"):
+        monkeypatch.setattr(services.redis, method, down)
+    twilio_post("/voice/incoming", call_form(SID))
+    first = _step(twilio_post, 0, Digits="1")
+    events = _events(db)
+    retry = _step(twilio_post, 0, Digits="1")
+    assert retry.data == first.data
+    assert _events(db) == events
+    db.expire_all()
+    assert db.scalars(select(Call)).one().ivr_state["turns"] == 1
