@@ -41,9 +41,10 @@ def register_cli(app: Flask) -> None:
         with app_services.session_factory.begin() as session:
             created = seed_demo(session, app_services.clock.now())
             flow = install_default_flow(session, app_services.clock.now())
+            published = f"{flow.flow.name} version {flow.number}" if flow is not None else None
         click.echo("demo data: " + ", ".join(f"{n} {k} created" for k, n in created.items()))
-        if flow is not None:
-            click.echo(f"published the shipped Kirklees menu as {flow.flow.name} version {flow.number}")
+        if published:
+            click.echo(f"published the shipped Kirklees menu as {published}")
         click.echo(f"demo console users: supervisor, admin, aisha, tom, ... (password: {DEMO_PASSWORD})")
 
     @app.cli.command("purge-personal-data")

@@ -44,11 +44,13 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "seed-demo"], check=True, env=env)
     worker = subprocess.Popen([sys.executable, "-m", "runtime.worker"], env=env)
 
-    print(f"\n  Kirklees contact centre (embedded default) is running:\n"
-          f"    phone simulator  {base_url}/simulator\n"
-          f"    health           {base_url}/readyz\n"
-          f"  database {settings.database_url}\n  redis    {env['REDIS_URL']}\n  Ctrl-C stops everything.\n",
-          flush=True)
+    print(
+        f"\n  Kirklees contact centre (embedded default) is running:\n"
+        f"    phone simulator  {base_url}/simulator\n"
+        f"    health           {base_url}/readyz\n"
+        f"  database {settings.database_url}\n  redis    {env['REDIS_URL']}\n  Ctrl-C stops everything.\n",
+        flush=True,
+    )
 
     from app import create_app
 

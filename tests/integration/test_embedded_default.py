@@ -31,7 +31,11 @@ def running_service(tmp_path):
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.db'}", TWILIO_AUTH_TOKEN=DEMO_AUTH_TOKEN)
     process = subprocess.Popen(
         [sys.executable, "-m", "runtime.devserver", "--port", str(port), "--instance-dir", str(tmp_path)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -63,7 +67,9 @@ def test_run_command_serves_a_ready_app_with_a_worker_and_demo_data(running_serv
     assert requests.post(f"{base}/voice/incoming", data=call_form(), timeout=5).status_code == 403
     form = call_form()
     signed = requests.post(
-        f"{base}/voice/incoming", data=form, timeout=5,
+        f"{base}/voice/incoming",
+        data=form,
+        timeout=5,
         headers={"X-Twilio-Signature": twilio_signature(f"{base}/voice/incoming", form, DEMO_AUTH_TOKEN)},
     )
     assert signed.status_code == 200 and "<Gather" in signed.text

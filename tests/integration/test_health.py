@@ -32,7 +32,9 @@ def test_readyz_is_503_naming_redis_when_redis_is_down(settings, clock):
 
 
 def test_readyz_is_503_naming_the_database_when_it_is_unreachable(settings, clock):
-    broken = settings.with_overrides(database_url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none")
+    broken = settings.with_overrides(
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/none"
+    )
     response = create_app(broken, clock=clock).test_client().get("/readyz")
     assert response.status_code == 503
     assert set(response.json["problems"]) == {"database"}

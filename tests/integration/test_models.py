@@ -26,7 +26,9 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def _library(db, name="Batley") -> Library:
-    library = Library(name=name, address="Market Place", postcode="WF17 5DA", opening_hours={"mon": [["09:00", "17:00"]]})
+    library = Library(
+        name=name, address="Market Place", postcode="WF17 5DA", opening_hours={"mon": [["09:00", "17:00"]]}
+    )
     db.add(library)
     db.flush()
     return library
@@ -49,15 +51,22 @@ def test_naive_datetimes_are_refused(db):
 
 
 def test_call_sid_is_unique(db):
-    db.add_all([Call(call_sid="CA" + "4" * 32, started_at=NOW), Call(call_sid="CA" + "4" * 32, started_at=NOW)])
+    db.add_all(
+        [Call(call_sid="CA" + "4" * 32, started_at=NOW), Call(call_sid="CA" + "4" * 32, started_at=NOW)]
+    )
     with pytest.raises(IntegrityError):
         db.flush()
 
 
 def test_adviser_proficiency_must_be_between_1_and_5(db):
     library = _library(db)
-    adviser = Adviser(name="Test", home_library=library, client_identity="adviser-test", state_since=NOW,
-                      skills=[AdviserSkill(topic=Topic.COUNCIL_TAX, proficiency=6)])
+    adviser = Adviser(
+        name="Test",
+        home_library=library,
+        client_identity="adviser-test",
+        state_since=NOW,
+        skills=[AdviserSkill(topic=Topic.COUNCIL_TAX, proficiency=6)],
+    )
     db.add(adviser)
     with pytest.raises(IntegrityError):
         db.flush()
@@ -83,7 +92,9 @@ def test_adviser_state_is_one_of_the_known_states(db):
 
 def test_closure_cannot_end_before_it_starts(db):
     library = _library(db)
-    library.closures.append(LibraryClosure(starts_on=date(2026, 12, 2), ends_on=date(2026, 12, 1), reason="typo"))
+    library.closures.append(
+        LibraryClosure(starts_on=date(2026, 12, 2), ends_on=date(2026, 12, 1), reason="typo")
+    )
     with pytest.raises(IntegrityError):
         db.flush()
 
@@ -91,7 +102,8 @@ def test_closure_cannot_end_before_it_starts(db):
 def test_only_one_version_of_a_flow_can_be_published(db):
     flow = Flow(name="kirklees")
     flow.versions = [
-        FlowVersion(number=n, definition={}, status=FlowStatus.PUBLISHED, author="s", created_at=NOW) for n in (1, 2)
+        FlowVersion(number=n, definition={}, status=FlowStatus.PUBLISHED, author="s", created_at=NOW)
+        for n in (1, 2)
     ]
     db.add(flow)
     with pytest.raises(IntegrityError):
@@ -103,7 +115,9 @@ def test_many_archived_versions_may_sit_beside_one_published(db):
     flow.versions = [
         FlowVersion(number=1, definition={}, status=FlowStatus.ARCHIVED, author="s", created_at=NOW),
         FlowVersion(number=2, definition={}, status=FlowStatus.ARCHIVED, author="s", created_at=NOW),
-        FlowVersion(number=3, definition={"start": "x"}, status=FlowStatus.PUBLISHED, author="s", created_at=NOW),
+        FlowVersion(
+            number=3, definition={"start": "x"}, status=FlowStatus.PUBLISHED, author="s", created_at=NOW
+        ),
     ]
     db.add(flow)
     db.flush()
@@ -113,7 +127,9 @@ def test_many_archived_versions_may_sit_beside_one_published(db):
 def test_second_callback_request_for_same_number_and_topic_updates_the_first(db):
     first = request_callback(db, "+447700900123", Topic.COUNCIL_TAX, NOW)
     later = NOW + timedelta(days=1)
-    second = request_callback(db, "+447700900123", Topic.COUNCIL_TAX, NOW, slot=(later, later + timedelta(hours=1)))
+    second = request_callback(
+        db, "+447700900123", Topic.COUNCIL_TAX, NOW, slot=(later, later + timedelta(hours=1))
+    )
     db.commit()
     assert first.created and not second.created
     assert second.callback.id == first.callback.id
@@ -122,7 +138,15 @@ def test_second_callback_request_for_same_number_and_topic_updates_the_first(db)
 
 def test_database_refuses_two_active_callbacks_with_one_dedupe_key(db):
     for _ in range(2):
-        db.add(Callback(number="+447700900123", topic=Topic.COUNCIL_TAX, dedupe_key="k", created_at=NOW, updated_at=NOW))
+        db.add(
+            Callback(
+                number="+447700900123",
+                topic=Topic.COUNCIL_TAX,
+                dedupe_key="k",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     with pytest.raises(IntegrityError):
         db.flush()
 

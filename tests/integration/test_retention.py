@@ -10,10 +10,14 @@ from tests.conftest import TEST_START
 
 
 def _call(db, sid: str, days_ago: int) -> Call:
-    call = record_call_started(db, sid, "07700900123", "01484221000", TEST_START - timedelta(days=days_ago), "GB")
+    call = record_call_started(
+        db, sid, "07700900123", "01484221000", TEST_START - timedelta(days=days_ago), "GB"
+    )
     call.reference = "12345678"
     db.flush()
-    record_event(db, call, call.started_at, kind="ivr_step", node="capture_reference", caller_input="12345678")
+    record_event(
+        db, call, call.started_at, kind="ivr_step", node="capture_reference", caller_input="12345678"
+    )
     return call
 
 

@@ -9,8 +9,18 @@ def test_seed_demo_loads_the_ten_kirklees_hubs_and_advisers(runner, db):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     names = set(db.scalars(select(Library.name)))
-    assert names == {"Huddersfield", "Dewsbury", "Batley", "Cleckheaton", "Heckmondwike", "Birstall",
-                     "Ravensthorpe", "Almondbury", "Holmfirth", "Kirkburton"}
+    assert names == {
+        "Huddersfield",
+        "Dewsbury",
+        "Batley",
+        "Cleckheaton",
+        "Heckmondwike",
+        "Birstall",
+        "Ravensthorpe",
+        "Almondbury",
+        "Holmfirth",
+        "Kirkburton",
+    }
     advisers = db.scalars(select(Adviser)).all()
     assert 18 <= len(advisers) <= 22
     assert all(a.is_demo for a in advisers)
@@ -26,7 +36,9 @@ def test_seed_demo_twice_changes_nothing(runner, db):
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert "0 libraries created" in second.output
-    assert [db.scalar(select(func.count()).select_from(model)) for model in (Library, Adviser, User)] == counts
+    assert [
+        db.scalar(select(func.count()).select_from(model)) for model in (Library, Adviser, User)
+    ] == counts
 
 
 def test_demo_users_have_argon2_hashes_and_every_role(runner, db):
