@@ -10,8 +10,11 @@ from runtime.web import services
 
 def register_cli(app: Flask) -> None:
     from ivr.cli import flows_cli
+    from simulator.cli import sim_cli
 
     app.cli.add_command(flows_cli)
+    # Safe in any mode: `sim run` builds its own throwaway database, Redis and simulated Twilio.
+    app.cli.add_command(sim_cli)
 
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")

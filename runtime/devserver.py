@@ -53,8 +53,10 @@ def main() -> None:
     )
 
     from app import create_app
+    from simulator.clock import SimulatedClock
 
-    app = create_app(settings)
+    # Follows real time but can jump ahead, so the browser phone can skip a 20-minute queue wait.
+    app = create_app(settings, clock=SimulatedClock())
     try:
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     finally:

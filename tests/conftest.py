@@ -7,9 +7,7 @@ With no DATABASE_URL / REDIS_URL the suite runs on the embedded default (SQLite 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from app import create_app
@@ -31,7 +28,7 @@ from models.migrate import upgrade
 from runtime.clock import ControllableClock
 from runtime.embedded_redis import start_embedded_redis
 from runtime.web import EXTENSION_KEY
-from simulator.world import SimulatedTwilio
+from simulator.live import LiveService, serve_live
 
 TEST_AUTH_TOKEN = "test-auth-token"
 # A Wednesday morning in term time: libraries are open.
@@ -177,47 +174,15 @@ def call_form(call_sid: str = "CA" + "1" * 32, **fields: str) -> dict[str, str]:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Dispatcher:
-    """A WSGI slot the live server can bind before the app (which needs the server's URL) exists."""
-
-    app: Flask | None = None
-
-    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
-@dataclass
-class LiveService:
-    """The app served on 127.0.0.1 with the simulator playing Twilio against it over real HTTP."""
-
-    base_url: str
-    app: Flask
-    world: SimulatedTwilio
-    clock: ControllableClock
-
-    @property
-    def services(self):  # type: ignore[no-untyped-def]
-        return self.app.extensions[EXTENSION_KEY]
-
-
 @pytest.fixture
 def live_service(settings: Settings, clock: ControllableClock) -> Iterator[LiveService]:
-    dispatcher = _Dispatcher()
-    server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    live_settings = settings.with_overrides(
-        public_base_url=base_url, twilio_api_base_url=f"{base_url}/fake-twilio"
-    )
-    application = create_app(live_settings, clock=clock)
-    dispatcher.app = application
-    services = application.extensions[EXTENSION_KEY]
-    _empty_tables(services.engine)
-    services.redis.flushdb()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveService(base_url, application, application.extensions["simulated_twilio"], clock)
-    server.shutdown()
-    thread.join(timeout=10)
-    services.redis.flushdb()
-    services.engine.dispose()
+    """The app on a free local port, with the simulated Twilio calling it over real HTTP (see simulator/live.py)."""
+
+    def fresh_state(application: Flask) -> None:
+        services = application.extensions[EXTENSION_KEY]
+        _empty_tables(services.engine)
+        services.redis.flushdb()
+
+    with serve_live(settings, clock, before_serving=fresh_state) as service:
+        yield service
+        service.services.redis.flushdb()
