@@ -17,7 +17,8 @@ PURE_MODULE_GLOBS = (
     "routing/engine.py",
     "routing/widening.py",
     "routing/ewt.py",
-    "callbacks/slots.py",
+    "routing/store.py",
+    "simulator/scenarios.py",
 )
 BANNED_IN_PURE = ("flask", "redis", "sqlalchemy", "twilio", "rq")
 
