@@ -76,6 +76,22 @@ def record_event(
     return event
 
 
+def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert a step's journey events in one statement; rows whose idempotency key exists are skipped.
+
+    The hot path of every menu step: no read-before-write, no savepoint, one round trip.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(CallEvent).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    session.execute(statement)
+
+
 def redact_expired_personal_data(session: Session, now: datetime, retention_days: int) -> int:
     """Blank caller numbers, references and keyed input on calls older than the retention period.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -16,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ivr import engine
-from ivr.calls import record_call_started, record_event
+from ivr.calls import record_call_started, record_events_once
 from ivr.flow import CaptureNode, Flow, default_flow
-from ivr.versions import MAIN_FLOW_NAME, loaded_flow
+from ivr.versions import MAIN_FLOW_NAME, flow_of_version
 from models import Call, FlowStatus, FlowVersion, Library, Topic
 from models import Flow as FlowRecord
 
@@ -63,6 +64,7 @@ class LibraryHoursCache:
         return self._libraries
 
 
+@lru_cache(maxsize=4096)
 def is_mobile(number: str | None) -> bool:
     if not number:
         return False
@@ -83,39 +85,41 @@ def _flow_for(session: Session, call: Call, draft_version_id: int | None = None)
     """The flow version this call runs: fixed at its first step, so publishing mid-call changes nothing for it."""
     if call.flow_version_id is None:
         query = (
-            select(FlowVersion)
+            select(FlowVersion.id)
             .join(FlowRecord)
             .where(FlowRecord.name == MAIN_FLOW_NAME, FlowVersion.status == FlowStatus.PUBLISHED)
         )
         if draft_version_id is not None:
-            query = select(FlowVersion).where(FlowVersion.id == draft_version_id)
-        version = session.scalar(query)
-        if version is None:
+            query = select(FlowVersion.id).where(FlowVersion.id == draft_version_id)
+        version_id = session.scalar(query)
+        if version_id is None:
             # No published flow in the database (not seeded yet): the shipped default still serves callers.
             return default_flow()
-        call.flow_version_id = version.id
-        return loaded_flow(version)
-    version = session.get(FlowVersion, call.flow_version_id)
-    return loaded_flow(version) if version is not None else default_flow()
+        call.flow_version_id = version_id
+    return flow_of_version(session, call.flow_version_id) or default_flow()
 
 
 def _record(
     session: Session, call: Call, flow: Flow, step: engine.Step, now: datetime, turn: int, started: float
 ) -> None:
     elapsed_ms = int((time.perf_counter() - started) * 1000)
-    for index, event in enumerate(step.journey):
-        record_event(
-            session,
-            call,
-            now,
-            kind="ivr_step",
-            node=event.node,
-            caller_input=event.caller_input,
-            outcome=event.outcome,
-            idempotency_key=f"{call.call_sid}:{turn}:{index}",
-            detail={"kind": event.kind, **dict(event.detail)},
-            duration_ms=elapsed_ms,
-        )
+    record_events_once(
+        session,
+        [
+            {
+                "call_id": call.id,
+                "occurred_at": now,
+                "kind": "ivr_step",
+                "node": event.node,
+                "caller_input": event.caller_input,
+                "outcome": event.outcome,
+                "idempotency_key": f"{call.call_sid}:{turn}:{index}",
+                "detail": {"kind": event.kind, **dict(event.detail)},
+                "duration_ms": elapsed_ms,
+            }
+            for index, event in enumerate(step.journey)
+        ],
+    )
     # Kept after the menu finishes too, so a replayed last step is recognised as one.
     call.ivr_state = step.state.to_dict()
     call.language = step.state.language

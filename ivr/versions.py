@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -143,11 +142,23 @@ def install_default_flow(session: Session, now: datetime) -> FlowVersion | None:
     return publish(session, MAIN_FLOW_NAME, version.number, now)
 
 
-@lru_cache(maxsize=64)
-def _loaded(version_id: int, definition_json: str) -> Flow:
-    return load_flow(json.loads(definition_json))
+_FLOWS_BY_VERSION_ID: dict[int, Flow] = {}
 
 
-def loaded_flow(version: FlowVersion) -> Flow:
-    """The parsed flow of a version, cached per process; keyed by content too, as ids restart in tests."""
-    return _loaded(version.id, json.dumps(version.definition, sort_keys=True))
+def flow_of_version(session: Session, version_id: int) -> Flow | None:
+    """The parsed flow of a stored version, cached per process.
+
+    Safe to cache by id: a version row is never edited (every save is a new version). Only tests reuse ids,
+    after emptying the tables, and they call `forget_loaded_flows()`.
+    """
+    flow = _FLOWS_BY_VERSION_ID.get(version_id)
+    if flow is None:
+        version = session.get(FlowVersion, version_id)
+        if version is None:
+            return None
+        flow = _FLOWS_BY_VERSION_ID[version_id] = load_flow(version.definition)
+    return flow
+
+
+def forget_loaded_flows() -> None:
+    _FLOWS_BY_VERSION_ID.clear()

@@ -69,6 +69,9 @@ def serve_live(
         from app import create_app
 
         app_factory = create_app
+    from ivr.versions import forget_loaded_flows
+
+    forget_loaded_flows()  # each served app may bring a fresh database whose version ids start again
     dispatcher = _Dispatcher()
     server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"

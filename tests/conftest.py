@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 
 from app import create_app
 from config import DEMO_ACCOUNT_SID, Settings
+from ivr.versions import forget_loaded_flows
 from models import Base
 from models.db import make_engine
 from models.migrate import upgrade
@@ -86,6 +87,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
 
 
 def _empty_tables(engine: Engine) -> None:
+    forget_loaded_flows()  # ids restart once the tables are empty
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
