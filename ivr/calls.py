@@ -83,13 +83,16 @@ def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    # Core on the session's connection: no ORM bulk machinery and no autoflush of the call row, whose
+    # changes go out once, at commit.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(CallEvent).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(statement)
+    table = CallEvent.__table__
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+    connection.execute(statement)
 
 
 def redact_expired_personal_data(session: Session, now: datetime, retention_days: int) -> int:
