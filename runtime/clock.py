@@ -13,6 +13,15 @@ class Clock(Protocol):
         ...
 
 
+def forward_delta(delta: timedelta | float) -> timedelta:
+    """A timedelta from a timedelta or seconds; clocks here only ever move forward."""
+    if not isinstance(delta, timedelta):
+        delta = timedelta(seconds=delta)
+    if delta < timedelta(0):
+        raise ValueError("time only moves forward")
+    return delta
+
+
 class SystemClock:
     """The real wall clock, used in production."""
 
@@ -40,10 +49,7 @@ class ControllableClock:
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Move time forward by a timedelta or a number of seconds; never backwards."""
-        if not isinstance(delta, timedelta):
-            delta = timedelta(seconds=delta)
-        if delta < timedelta(0):
-            raise ValueError("time only moves forward")
+        delta = forward_delta(delta)
         with self._lock:
             self._now += delta
             return self._now

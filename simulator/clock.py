@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from runtime.clock import forward_delta
+
 
 class SimulatedClock:
     """Wall-clock time plus the time skipped so far; `advance()` skips, `set()` jumps to a moment.
@@ -36,10 +38,7 @@ class SimulatedClock:
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Jump forward by a timedelta or a number of seconds; never backwards."""
-        if not isinstance(delta, timedelta):
-            delta = timedelta(seconds=delta)
-        if delta < timedelta(0):
-            raise ValueError("time only moves forward")
+        delta = forward_delta(delta)
         with self._lock:
             self._offset += delta
             return datetime.now(UTC) + self._offset

@@ -9,12 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from flask import Flask, Response, request
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -26,22 +24,12 @@ from simulator.call_engine import RequestsTransport
 from simulator.fake_rest import init_fake_twilio
 from simulator.spec import TwilioSpecViolation, validate_twilio_request
 from simulator.world import SimulatedTwilio
+from telephony.gateway import RedirectingHttpClient
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "kirklees-live-token"
 COUNCIL_NUMBER = "+441484221000"
 RESIDENT = "+447700900123"
-
-
-class FakeTwilioHttpClient(TwilioHttpClient):
-    """Send what twilio-python meant for https://api.twilio.com to the live fake instead."""
-
-    def __init__(self, fake_base: str) -> None:
-        super().__init__()
-        self.fake_base = fake_base
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> TwilioResponse:
-        return super().request(method, url.replace("https://api.twilio.com", self.fake_base), *args, **kwargs)
 
 
 class LiveCouncil:
@@ -58,7 +46,7 @@ class LiveCouncil:
         self.world = SimulatedTwilio(self.base_url, ACCOUNT_SID, AUTH_TOKEN, RequestsTransport(), self.clock)
         init_fake_twilio(self.flask, self.world)
         self.twilio = Client(
-            ACCOUNT_SID, AUTH_TOKEN, http_client=FakeTwilioHttpClient(f"{self.base_url}/fake-twilio")
+            ACCOUNT_SID, AUTH_TOKEN, http_client=RedirectingHttpClient(f"{self.base_url}/fake-twilio")
         )
         self._routes()
 
@@ -283,7 +271,7 @@ def test_an_unknown_call_status_is_refused_with_a_400(council: LiveCouncil) -> N
 
 def test_a_wrong_auth_token_gets_twilios_401(council: LiveCouncil) -> None:
     stranger = Client(
-        ACCOUNT_SID, "wrong-token", http_client=FakeTwilioHttpClient(f"{council.base_url}/fake-twilio")
+        ACCOUNT_SID, "wrong-token", http_client=RedirectingHttpClient(f"{council.base_url}/fake-twilio")
     )
 
     with pytest.raises(TwilioRestException) as refused:
