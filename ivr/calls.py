@@ -91,8 +91,9 @@ def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = CallEvent.__table__
-    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-    connection.execute(statement)
+    # Parameters passed separately (executemany), so the compiled statement is cached, not rebuilt per step.
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
+    connection.execute(statement, rows)
 
 
 def redact_expired_personal_data(session: Session, now: datetime, retention_days: int) -> int:
