@@ -64,6 +64,8 @@ def test_run_command_serves_a_ready_app_with_a_worker_and_demo_data(running_serv
         time.sleep(0.3)
     assert Worker.all(connection=connection), "the RQ worker did not start"
 
+    page = requests.get(f"{base}/simulator", timeout=5)
+    assert page.status_code == 200 and "no real calls are made" in page.text.lower()
     assert requests.post(f"{base}/voice/incoming", data=call_form(), timeout=5).status_code == 403
     form = call_form()
     signed = requests.post(
