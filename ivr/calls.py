@@ -51,29 +51,24 @@ def record_event(
     idempotency_key: str | None = None,
     detail: dict[str, Any] | None = None,
     duration_ms: int | None = None,
-) -> CallEvent | None:
+) -> None:
     """Append one journey step; with an idempotency key a replayed webhook records nothing the second time."""
-    if idempotency_key is not None:
-        seen = session.scalar(select(CallEvent.id).where(CallEvent.idempotency_key == idempotency_key))
-        if seen is not None:
-            return None
-    event = CallEvent(
-        call_id=call.id,
-        occurred_at=now,
-        kind=kind,
-        node=node,
-        caller_input=caller_input,
-        outcome=outcome,
-        idempotency_key=idempotency_key,
-        detail=detail or {},
-        duration_ms=duration_ms,
+    record_events_once(
+        session,
+        [
+            {
+                "call_id": call.id,
+                "occurred_at": now,
+                "kind": kind,
+                "node": node,
+                "caller_input": caller_input,
+                "outcome": outcome,
+                "idempotency_key": idempotency_key,
+                "detail": detail or {},
+                "duration_ms": duration_ms,
+            }
+        ],
     )
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        return None
-    return event
 
 
 def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -85,8 +86,6 @@ class TelephonyGateway:
         self._queue_sids: dict[str, str] = {}
 
     def _call(self, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
         try:
             return function(*args, **kwargs)
         except TwilioRestException as error:
