@@ -6,7 +6,7 @@ Models hold invariants only (constraints, enums); business rules live in the eng
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -62,7 +63,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def _enum(enum_class: type[enum.Enum]) -> Enum:
+def _enum(enum_class: type[enum.Enum], name: str | None = None) -> Enum:
     # VARCHAR + CHECK rather than a native PG enum: adding a state later is a plain migration on both databases.
     return Enum(
         enum_class,
@@ -71,7 +72,8 @@ def _enum(enum_class: type[enum.Enum]) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
         create_constraint=True,
-        name=enum_class.__name__.lower(),
+        # The CHECK constraint's name; two columns of one enum in a table each need their own.
+        name=name or enum_class.__name__.lower(),
     )
 
 
@@ -115,6 +117,19 @@ ACTIVE_CALLBACK_STATUSES = (
     CallbackStatus.SCHEDULED,
     CallbackStatus.DIALLING,
 )
+
+
+class QueueEntryStatus(enum.StrEnum):
+    WAITING = "waiting"  # in Twilio's queue, or (virtual) a callback keeping its place
+    OFFERED = "offered"  # dequeued to an adviser who has not yet accepted
+    CONNECTED = "connected"  # adviser accepted: caller and adviser talking
+    ABANDONED = "abandoned"  # caller hung up while waiting
+    LEFT_FOR_CALLBACK = "left_for_callback"  # caller pressed the callback key; a virtual entry took over
+    CALLBACK_OFFERED = "callback_offered"  # queue closed to them (nobody logged in, too long): offered a callback
+    FAILED = "failed"
+
+
+ACTIVE_QUEUE_ENTRY_STATUSES = (QueueEntryStatus.WAITING, QueueEntryStatus.OFFERED)
 
 
 class FlowStatus(enum.StrEnum):
@@ -190,6 +205,41 @@ class Adviser(Base):
 
     home_library: Mapped[Library] = relationship(back_populates="advisers")
     skills: Mapped[list[AdviserSkill]] = relationship(back_populates="adviser", cascade="all, delete-orphan")
+    shifts: Mapped[list[AdviserShift]] = relationship(back_populates="adviser", cascade="all, delete-orphan")
+
+
+class AdviserStateChange(Base):
+    """Every change of an adviser's state, with its time and reason: the audit trail and the source of reports."""
+
+    __tablename__ = "adviser_state_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("adviser.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[AdviserState] = mapped_column(_enum(AdviserState, "from_state"))
+    to_state: Mapped[AdviserState] = mapped_column(_enum(AdviserState, "to_state"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]
+    # None when the system changed it (wrap-up timer, missed offer), else the console user.
+    changed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class AdviserShift(Base):
+    """A weekly rota line: this adviser takes phone work at this library on this weekday between these times."""
+
+    __tablename__ = "adviser_shift"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_0_to_6"),
+        CheckConstraint("ends > starts", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adviser_id: Mapped[int] = mapped_column(ForeignKey("adviser.id", ondelete="CASCADE"), index=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("library.id"))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday = 0, in Europe/London local time
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+    adviser: Mapped[Adviser] = relationship(back_populates="shifts")
 
 
 class AdviserSkill(Base):
@@ -258,6 +308,43 @@ class CallEvent(Base):
     call: Mapped[Call] = relationship(back_populates="events")
 
 
+class QueueEntry(Base):
+    """A caller's place in the routing queue. Redis holds the live queue; this row lets it be rebuilt."""
+
+    __tablename__ = "queue_entry"
+    __table_args__ = (
+        # One live place per call (a retried Enqueue webhook must not queue them twice).
+        Index(
+            "uq_queue_entry_active_call",
+            "call_id",
+            unique=True,
+            postgresql_where=text("status IN ('waiting', 'offered') AND call_id IS NOT NULL"),
+            sqlite_where=text("status IN ('waiting', 'offered') AND call_id IS NOT NULL"),
+        ),
+        Index("ix_queue_entry_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="SET NULL"), index=True)
+    # Set for a virtual entry: a resident who hung up for a callback but keeps their place.
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id", ondelete="SET NULL"), index=True)
+    topic: Mapped[Topic] = mapped_column(_enum(Topic))
+    language: Mapped[str] = mapped_column(String(10), default="en-GB")
+    home_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Readable reasons for the priority, e.g. ["second timeout in menu"].
+    priority_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    joined_at: Mapped[datetime]
+    status: Mapped[QueueEntryStatus] = mapped_column(_enum(QueueEntryStatus), default=QueueEntryStatus.WAITING)
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
+    offered_at: Mapped[datetime | None]
+    connected_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    # Advisers who missed or declined this caller, so the next offer goes to someone else.
+    skipped_adviser_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class Callback(Base):
     """A resident's request to be called back; this row, not an RQ job, is the record."""
 
@@ -290,8 +377,56 @@ class Callback(Base):
     library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
     assigned_adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"))
+    # True when the resident kept their place in the queue (a virtual queue entry) instead of booking a slot.
+    keeps_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_result: Mapped[str | None] = mapped_column(String(32))  # no-answer, busy, machine, failed, completed
+    cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+    confirmation_sent_at: Mapped[datetime | None]
+    reminder_sent_at: Mapped[datetime | None]
+    final_sms_sent_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    attempt_records: Mapped[list[CallbackAttempt]] = relationship(
+        back_populates="callback", cascade="all, delete-orphan", order_by="CallbackAttempt.number"
+    )
+
+
+class CallbackAttempt(Base):
+    """One dial of a callback. Unique per (callback, number): an attempt is dialled at most once, whoever claims it."""
+
+    __tablename__ = "callback_attempt"
+    __table_args__ = (UniqueConstraint("callback_id", "number", name="uq_callback_attempt_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callback.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 for the first attempt
+    claimed_at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(120))  # worker name, for the fault logs
+    dial_started_at: Mapped[datetime | None]
+    call_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
+    result: Mapped[str | None] = mapped_column(String(32))
+    answered_by: Mapped[str | None] = mapped_column(String(32))  # Twilio AnsweredBy (human, machine_start, ...)
+    ended_at: Mapped[datetime | None]
+
+    callback: Mapped[Callback] = relationship(back_populates="attempt_records")
+
+
+class InboundMessage(Base):
+    """An SMS a resident sent us (e.g. CANCEL), keyed by MessageSid so a retried webhook acts once.
+
+    The sender's number is not stored here: the callback it acted on already holds it.
+    """
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(String(34), unique=True)
+    received_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))  # cancelled, nothing_to_cancel, help, ignored
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id", ondelete="SET NULL"))
 
 
 class Flow(Base):
