@@ -18,8 +18,11 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
 
+    from callbacks.views import callback_bp
+    from callbacks.webhooks import callbacks_bp
+    from console import init_app as init_console
     from ivr.views import voice_bp
-    from routing.views import queue_bp
+    from routing.views import call_status_bp, queue_bp
     from runtime import web
     from runtime.cli import register_cli
     from runtime.health import health_bp
@@ -28,6 +31,10 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     app.register_blueprint(health_bp)
     app.register_blueprint(voice_bp)
     app.register_blueprint(queue_bp)
+    app.register_blueprint(callback_bp)
+    app.register_blueprint(call_status_bp)
+    app.register_blueprint(callbacks_bp)
+    init_console(app)
     register_cli(app)
     if settings.simulator_enabled:
         from simulator.web import init_simulator

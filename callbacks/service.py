@@ -30,8 +30,14 @@ def request_callback(
     reference: str | None = None,
     slot: tuple[datetime, datetime] | None = None,
     call_id: int | None = None,
+    status: CallbackStatus | None = None,
+    library_id: int | None = None,
 ) -> CallbackRequestResult:
-    """Record a callback request; a second request for the same number and topic updates the first."""
+    """Record a callback request; a second request for the same number and topic updates the first.
+
+    `status` (e.g. SCHEDULED once a slot and number are agreed) applies to a new request, and to an existing one
+    unless the dialler has already claimed it (dialling): its attempt is in flight and is left alone.
+    """
     key = dedupe_key(number, topic)
     existing = session.scalar(
         select(Callback).where(Callback.dedupe_key == key, Callback.status.in_(ACTIVE_CALLBACK_STATUSES))
@@ -43,6 +49,9 @@ def request_callback(
         existing.reference = reference or existing.reference
         existing.language = language
         existing.updated_at = now
+        if status is not None and existing.status != CallbackStatus.DIALLING:
+            existing.status = status
+        existing.library_id = library_id if library_id is not None else existing.library_id
         return CallbackRequestResult(existing, created=False)
     callback = Callback(
         number=number,
@@ -51,11 +60,12 @@ def request_callback(
         reference=reference,
         slot_starts_at=slot_start,
         slot_ends_at=slot_end,
-        status=CallbackStatus.REQUESTED,
+        status=status or CallbackStatus.REQUESTED,
         attempts=0,
         next_attempt_at=slot_start or now,
         dedupe_key=key,
         call_id=call_id,
+        library_id=library_id,
         created_at=now,
         updated_at=now,
     )

@@ -64,6 +64,19 @@ class Settings:
     call_data_retention_days: int = 90
     default_region: str = "GB"
     rq_queue_name: str = "contact-centre"
+    # Routing: the hub tried first for a caller no adviser has helped before; how long an adviser's phone rings
+    # before the offer moves on; past this wait or queue position, callers are offered a callback each round.
+    default_home_library: str = "Huddersfield"
+    adviser_ring_seconds: int = 20
+    # After a call the adviser is in wrap-up (notes, follow-up) this long, then available again by themselves.
+    adviser_wrap_up_seconds: int = 60
+    queue_callback_offer_after_seconds: int = 600
+    queue_max_position: int = 25
+    # Callbacks: dials per callback before the final SMS; how often the reconciler re-checks the database;
+    # how long a claimed dial may go without any word from Twilio before the reconciler asks Twilio about it.
+    callback_max_attempts: int = 3
+    callback_reconcile_seconds: int = 30
+    callback_stale_claim_seconds: int = 120
     testing: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -85,9 +98,26 @@ _ENV_NAMES: dict[str, str] = {
     "call_data_retention_days": "CALL_DATA_RETENTION_DAYS",
     "default_region": "DEFAULT_REGION",
     "rq_queue_name": "RQ_QUEUE_NAME",
+    "default_home_library": "DEFAULT_HOME_LIBRARY",
+    "adviser_ring_seconds": "ADVISER_RING_SECONDS",
+    "adviser_wrap_up_seconds": "ADVISER_WRAP_UP_SECONDS",
+    "queue_callback_offer_after_seconds": "QUEUE_CALLBACK_OFFER_AFTER_SECONDS",
+    "queue_max_position": "QUEUE_MAX_POSITION",
+    "callback_max_attempts": "CALLBACK_MAX_ATTEMPTS",
+    "callback_reconcile_seconds": "CALLBACK_RECONCILE_SECONDS",
+    "callback_stale_claim_seconds": "CALLBACK_STALE_CLAIM_SECONDS",
 }
 _BOOLEANS = {"simulator_enabled", "log_json"}
-_INTEGERS = {"call_data_retention_days"}
+_INTEGERS = {
+    "call_data_retention_days",
+    "adviser_ring_seconds",
+    "adviser_wrap_up_seconds",
+    "queue_callback_offer_after_seconds",
+    "queue_max_position",
+    "callback_max_attempts",
+    "callback_reconcile_seconds",
+    "callback_stale_claim_seconds",
+}
 # Outside the simulator these must come from the environment: a default secret would be a real hole.
 _REQUIRED_IN_PRODUCTION = (
     "twilio_account_sid",

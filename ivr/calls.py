@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, String, Text, TextClause, bindparam, cast, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,24 +71,126 @@ def record_event(
     )
 
 
-def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert a step's journey events in one statement; rows whose idempotency key exists are skipped.
+def _insert_events_once() -> TextClause:
+    """INSERT .. ON CONFLICT (idempotency_key) DO NOTHING, the same text on PostgreSQL and SQLite.
 
-    The hot path of every menu step: no read-before-write, no savepoint, one round trip.
+    Textual on purpose: SQLAlchemy 2.0 never caches its dialect `insert().on_conflict_do_nothing()`
+    (`inherit_cache = False`), so that form was compiled afresh on every call. A text statement is
+    compiled once; each parameter is bound with its column's type (JSON detail, timestamps).
+    """
+    columns = [column for column in CallEvent.__table__.c if column.name != "id"]
+    names = ", ".join(column.name for column in columns)
+    values = ", ".join(f":{column.name}" for column in columns)
+    statement = text(
+        f"INSERT INTO {CallEvent.__tablename__} ({names}) VALUES ({values}) "
+        "ON CONFLICT (idempotency_key) DO NOTHING"
+    )
+    return statement.bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
+
+
+_INSERT_EVENTS_ONCE = _insert_events_once()
+
+
+def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert journey events in one statement; rows whose idempotency key exists are skipped.
+
+    No read-before-write, no savepoint, one round trip. Every row carries every column of `call_event`
+    except `id`.
     """
     if not rows:
         return
-    # Core on the session's connection: no ORM bulk machinery and no autoflush of the call row, whose
-    # changes go out once, at commit.
+    # Core on the session's connection: no ORM bulk machinery and no autoflush of pending ORM changes.
+    # Parameters passed separately (executemany), so the driver sends all rows in one go.
+    session.connection().execute(_INSERT_EVENTS_ONCE, rows)
+
+
+# One statement on PostgreSQL: the call moves on only if nobody else moved it since we read it (same state
+# text, same idempotency token), and the journey events are inserted only for a call that moved. Data-modifying
+# CTEs run to completion whether or not the outer SELECT reads them. The row lock the UPDATE takes makes a
+# concurrent duplicate wait for the first to commit; it then re-checks the guard, fails it, and writes nothing.
+_SAVE_STEP_POSTGRESQL = text(
+    """
+    WITH moved AS (
+        UPDATE call
+        SET ivr_state = :ivr_state, ivr_last_reply = :ivr_last_reply, ivr_last_token = :ivr_last_token,
+            language = :language, flow_version_id = :flow_version_id,
+            topic = COALESCE(:topic, topic), reference = COALESCE(:reference, reference)
+        WHERE id = :call_id
+          AND CAST(ivr_state AS TEXT) IS NOT DISTINCT FROM :seen_state
+          AND ivr_last_token IS NOT DISTINCT FROM :seen_token
+        RETURNING id
+    ), recorded AS (
+        INSERT INTO call_event
+            (call_id, occurred_at, duration_ms, kind, node, caller_input, outcome, idempotency_key, detail)
+        SELECT moved.id, :occurred_at, :duration_ms,
+               event.kind, event.node, event.caller_input, event.outcome, event.idempotency_key, event.detail
+        FROM moved CROSS JOIN json_to_recordset(CAST(:journey AS JSON)) AS event(
+            kind TEXT, node TEXT, caller_input TEXT, outcome TEXT, idempotency_key TEXT, detail JSON
+        )
+        ON CONFLICT (idempotency_key) DO NOTHING
+    )
+    SELECT count(*) FROM moved
+    """
+).bindparams(
+    bindparam("ivr_state", type_=JSON),
+    bindparam("journey", type_=JSON),
+    bindparam("occurred_at", type_=CallEvent.__table__.c.occurred_at.type),
+    bindparam("seen_state", type_=Text),
+    bindparam("seen_token", type_=String),
+    bindparam("topic", type_=String),
+    bindparam("reference", type_=String),
+)
+
+
+def save_step_once(
+    session: Session,
+    call_id: int,
+    seen: tuple[str | None, str | None],
+    changes: dict[str, Any],
+    now: datetime,
+    duration_ms: int,
+    journey: list[dict[str, Any]],
+) -> bool:
+    """Move a call to its next menu state and record the step's journey, unless the call moved on since it
+    was read. `seen` is (the state's stored JSON text, the idempotency token) as read; `changes` must set
+    ivr_state, ivr_last_reply, ivr_last_token, language and flow_version_id, and may set topic and reference;
+    each journey row has kind, node, caller_input, outcome, idempotency_key and detail.
+
+    Returns False, having written nothing, when the guard failed (a concurrent or replayed step won).
+    """
+    seen_state, seen_token = seen
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = CallEvent.__table__
-    # Parameters passed separately (executemany), so the compiled statement is cached, not rebuilt per step.
-    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c.idempotency_key])
-    connection.execute(statement, rows)
+        parameters = {"topic": None, "reference": None, **changes}
+        topic = parameters["topic"]
+        parameters["topic"] = topic.value if topic is not None else None
+        moved = connection.execute(
+            _SAVE_STEP_POSTGRESQL,
+            {
+                **parameters,
+                "call_id": call_id,
+                "seen_state": seen_state,
+                "seen_token": seen_token,
+                "occurred_at": now,
+                "duration_ms": duration_ms,
+                "journey": journey,
+            },
+        ).scalar_one()
+        return bool(moved)
+    # Elsewhere (SQLite, which serialises writers anyway): the same guard, then the events, in two statements.
+    call = Call.__table__
+    guarded = update(call).where(
+        call.c.id == call_id,
+        cast(call.c.ivr_state, Text).is_not_distinct_from(seen_state),
+        call.c.ivr_last_token.is_not_distinct_from(seen_token),
+    )
+    if connection.execute(guarded.values(**changes)).rowcount != 1:
+        return False
+    record_events_once(
+        session,
+        [{"call_id": call_id, "occurred_at": now, "duration_ms": duration_ms, **row} for row in journey],
+    )
+    return True
 
 
 def redact_expired_personal_data(session: Session, now: datetime, retention_days: int) -> int:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, request, url_for
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import prompts as callback_prompts
 from callbacks.service import request_callback
 from ivr import engine
-from ivr.service import LibraryHoursCache, MenuTurn, continue_menu, start_menu
+from ivr.service import (
+    LibraryHoursCache,
+    MenuTurn,
+    StepAlreadyTaken,
+    continue_menu,
+    last_reply,
+    save_step,
+    start_menu,
+)
 from ivr.twiml import render
 from models import Topic
+from routing.views import queue_urls
 from runtime.logging import get_logger
 from runtime.web import db_session, services
 from telephony.numbers import to_e164
@@ -25,13 +37,28 @@ IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
 def _reply(menu: MenuTurn | str) -> Response:
-    """Render a step and keep its TwiML on the call, in the same transaction, for Twilio's retries."""
+    """Render a step, carry out its handovers and save it with its TwiML (for Twilio's retries), all in the
+    caller's transaction. Raises StepAlreadyTaken when a concurrent duplicate of the webhook saved first."""
     if isinstance(menu, str):
         return twiml_text(menu)
     response = render(menu.step.actions, url_for("voice.step", turn=menu.turn), _enqueue_urls)
     _carry_out(menu, response)
-    menu.call.ivr_last_reply = str(response)
-    return twiml(response)
+    reply = str(response)
+    save_step(db_session(), menu, reply)
+    _queue_texts(menu)
+    return twiml_text(reply)
+
+
+def _answer(take_step: Callable[[Session], MenuTurn | str]) -> Response:
+    """Take a menu step in one transaction; if a duplicate won the race, roll back and answer what it did."""
+    session = db_session()
+    try:
+        with session.begin():
+            return _reply(take_step(session))
+    except StepAlreadyTaken:
+        with session.begin():
+            reply = last_reply(session, request.form["CallSid"])
+        return twiml_text(reply) if reply else twiml(safe_twiml())
 
 
 def _topic(value: str) -> Topic:
@@ -39,11 +66,18 @@ def _topic(value: str) -> Topic:
 
 
 def _enqueue_urls(action: engine.Enqueue) -> tuple[str, str]:
-    return url_for("queue.wait", topic=action.topic), url_for("queue.result")
+    return queue_urls(action.topic, action.language, action.priority, action.reasons)
 
 
 def _carry_out(menu: MenuTurn, response: VoiceResponse) -> None:
-    """Side effects of the step's handovers that need the database or Twilio's REST API."""
+    """Side effects of the step's handovers that need the database (rolled back if the step loses a race)."""
+    for action in menu.step.actions:
+        if isinstance(action, engine.OfferCallback):
+            _book_callback(menu, action, response)
+
+
+def _queue_texts(menu: MenuTurn) -> None:
+    """Queue the step's texts once it is saved, so a duplicate webhook that lost the race sends none."""
     app_services, call = services(), menu.call
     for action in menu.step.actions:
         if isinstance(action, engine.SendSms):
@@ -53,40 +87,21 @@ def _carry_out(menu: MenuTurn, response: VoiceResponse) -> None:
                 action.text,
                 job_id=f"sms-{call.call_sid}-{menu.turn}",
             )
-        elif isinstance(action, engine.OfferCallback):
-            _book_callback(menu, action, response)
 
 
 def _book_callback(menu: MenuTurn, action: engine.OfferCallback, response: VoiceResponse) -> None:
-    call, session = menu.call, db_session()
-    if call.caller_number is None:
-        words, language = callback_prompts.text(callback_prompts.NEED_NUMBER, action.language)
-        response.say(words, language=language)
-        response.enqueue(SAFE_QUEUE_NAME)
-        return
-    result = request_callback(
-        session,
-        call.caller_number,
-        _topic(action.topic),
-        services().clock.now(),
-        language=action.language,
-        reference=call.reference,
-        call_id=call.id,
-    )
-    table = callback_prompts.BOOKED if result.created else callback_prompts.UPDATED
-    words, language = callback_prompts.text(table, action.language)
-    response.say(words, language=language)
-    response.hangup()
+    """Hand the caller to the callback dialogue (callbacks/views.py): it agrees a number and a time, then books."""
+    response.redirect(url_for("callback.start", topic=_topic(action.topic).value, language=action.language))
 
 
 @voice_bp.post("/incoming")
 @twilio_webhook
 def incoming() -> Response:
     """A resident rings the council: record the call and present the first prompt of the published flow."""
-    app_services, session = services(), db_session()
+    app_services = services()
     draft = request.args.get("flow_version", type=int) if app_services.settings.simulator_enabled else None
-    with session.begin():
-        menu = start_menu(
+    return _answer(
+        lambda session: start_menu(
             session,
             request.form["CallSid"],
             request.form.get("From"),
@@ -96,16 +111,16 @@ def incoming() -> Response:
             library_hours,
             draft_version_id=draft,
         )
-        return _reply(menu)
+    )
 
 
 @voice_bp.post("/step")
 @twilio_webhook
 def step() -> Response:
     """The caller pressed keys, spoke, or stayed silent at a prompt."""
-    app_services, session = services(), db_session()
-    with session.begin():
-        menu = continue_menu(
+    app_services = services()
+    return _answer(
+        lambda session: continue_menu(
             session,
             request.form["CallSid"],
             request.form.get("From"),
@@ -117,7 +132,7 @@ def step() -> Response:
             app_services.settings.default_region,
             library_hours,
         )
-        return _reply(menu)
+    )
 
 
 @voice_bp.post("/fallback")

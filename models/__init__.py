@@ -125,7 +125,9 @@ class QueueEntryStatus(enum.StrEnum):
     CONNECTED = "connected"  # adviser accepted: caller and adviser talking
     ABANDONED = "abandoned"  # caller hung up while waiting
     LEFT_FOR_CALLBACK = "left_for_callback"  # caller pressed the callback key; a virtual entry took over
-    CALLBACK_OFFERED = "callback_offered"  # queue closed to them (nobody logged in, too long): offered a callback
+    CALLBACK_OFFERED = (
+        "callback_offered"  # queue closed to them (nobody logged in, too long): offered a callback
+    )
     FAILED = "failed"
 
 
@@ -327,7 +329,9 @@ class QueueEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="SET NULL"), index=True)
     # Set for a virtual entry: a resident who hung up for a callback but keeps their place.
-    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback.id", ondelete="SET NULL"), index=True)
+    callback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callback.id", ondelete="SET NULL"), index=True
+    )
     topic: Mapped[Topic] = mapped_column(_enum(Topic))
     language: Mapped[str] = mapped_column(String(10), default="en-GB")
     home_library_id: Mapped[int | None] = mapped_column(ForeignKey("library.id"))
@@ -335,7 +339,9 @@ class QueueEntry(Base):
     # Readable reasons for the priority, e.g. ["second timeout in menu"].
     priority_reasons: Mapped[list[Any]] = mapped_column(default=list)
     joined_at: Mapped[datetime]
-    status: Mapped[QueueEntryStatus] = mapped_column(_enum(QueueEntryStatus), default=QueueEntryStatus.WAITING)
+    status: Mapped[QueueEntryStatus] = mapped_column(
+        _enum(QueueEntryStatus), default=QueueEntryStatus.WAITING
+    )
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
     offered_at: Mapped[datetime | None]
     connected_at: Mapped[datetime | None]
@@ -408,7 +414,9 @@ class CallbackAttempt(Base):
     call_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
     result: Mapped[str | None] = mapped_column(String(32))
-    answered_by: Mapped[str | None] = mapped_column(String(32))  # Twilio AnsweredBy (human, machine_start, ...)
+    answered_by: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # Twilio AnsweredBy (human, machine_start, ...)
     ended_at: Mapped[datetime | None]
 
     callback: Mapped[Callback] = relationship(back_populates="attempt_records")

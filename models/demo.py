@@ -6,7 +6,7 @@ Everything here is marked `is_demo`; seeding is idempotent (matched by name), so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Adviser,
+    AdviserShift,
     AdviserSkill,
     AdviserState,
     Library,
@@ -133,7 +134,7 @@ def seed_demo(
     """Insert whatever demo data is missing; returns how many of each were created."""
     hasher = password_hasher or PasswordHasher()
     password_hash = hasher.hash(DEMO_PASSWORD)
-    created = {"libraries": 0, "closures": 0, "advisers": 0, "users": 0}
+    created = {"libraries": 0, "closures": 0, "advisers": 0, "shifts": 0, "users": 0}
 
     libraries = {lib.name: lib for lib in session.scalars(select(Library))}
     for demo in LIBRARIES:
@@ -171,11 +172,34 @@ def seed_demo(
             state=AdviserState.OFFLINE,
             state_since=now,
             is_demo=True,
-            skills=[AdviserSkill(topic=topic, proficiency=level) for topic, level in skills.items()],
+            # Every adviser takes general enquiries (callers who asked for a person before choosing a topic).
+            skills=[
+                AdviserSkill(topic=topic, proficiency=level)
+                for topic, level in {Topic.GENERAL: 3, **skills}.items()
+            ],
         )
         session.add(adviser)
         advisers[name] = adviser
         created["advisers"] += 1
+    session.flush()
+
+    # A weekly rota for callback slots: each demo adviser takes phone work whenever their home hub is open.
+    for name, library_name, *_ in ADVISERS:
+        adviser = advisers[name]
+        if adviser.shifts:
+            continue
+        hub = libraries[library_name]
+        for weekday, day in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun")):
+            for starts, ends in hub.opening_hours.get(day, []):
+                adviser.shifts.append(
+                    AdviserShift(
+                        library_id=hub.id,
+                        weekday=weekday,
+                        starts=time.fromisoformat(starts),
+                        ends=time.fromisoformat(ends),
+                    )
+                )
+                created["shifts"] += 1
     session.flush()
 
     users = set(session.scalars(select(User.username)))

@@ -1,67 +1,552 @@
-"""Queue webhooks: what a waiting caller hears (Enqueue waitUrl) and how their wait ended (Enqueue action)."""
+"""Queue webhooks: waiting (position, honest wait, keys to leave), the offer to an adviser, and how it ended.
+
+One caller's path: the menu answers with <Enqueue waitUrl=/voice/queue/wait ...>. The first hold round puts them
+in the routing queue (database + shared store) and nudges the matcher. When matched, the matcher dequeues them
+to /voice/queue/connect, which dials the adviser with a whisper (/whisper → press 1 → /accept); /dial-result
+settles it: a conversation that happened ends the call, a missed offer pauses the adviser and puts the caller
+back in their old place. A caller who presses 1 while holding keeps their place as a callback: the adviser is
+rung first (/callback/adviser), hears who and why, and presses 1 to ring the resident.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from collections.abc import Sequence
+from datetime import datetime
+
+from flask import Blueprint, Response, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.calls import record_event
-from models import Call, CallOutcome
+from callbacks.numbers import check_callback_number
+from callbacks.service import request_callback
+from ivr.calls import record_call_started, record_event
+from models import (
+    Adviser,
+    AdviserState,
+    Call,
+    Callback,
+    CallbackStatus,
+    CallOutcome,
+    QueueEntry,
+    QueueEntryStatus,
+    Topic,
+)
+from routing import prompts
+from routing.live import entry_store_key, ready_store, request_matching, waiting_caller
+from routing.queueing import (
+    active_entry_for_call,
+    join_queue,
+    keep_place_for_callback,
+    library_name,
+    record_adviser_state,
+)
+from routing.stats import wait_estimate
+from runtime.logging import get_logger
 from runtime.web import db_session, services
-from telephony.webhooks import ENGLISH, safe_twiml, twilio_webhook, twiml
+from telephony.webhooks import safe_twiml, twilio_webhook, twiml
 
+log = get_logger(__name__)
 queue_bp = Blueprint("queue", __name__, url_prefix="/voice/queue")
 
-HOLD_SECONDS = 30
+HOLD_SECONDS = 25
+KEY_TIMEOUT_SECONDS = 4
+WHISPER_TIMEOUT_SECONDS = 8
 # Twilio's QueueResult values after the wait ends; see the Enqueue verb's action parameter.
 ABANDONED_RESULTS = {"hangup"}
 FAILED_RESULTS = {"queue-full", "system-error", "error"}
+CONNECTED_DIAL_STATUSES = {"completed", "answered"}
 
 
-def _position_phrase(position: str | None) -> str:
-    if position and position.isdigit() and int(position) > 0:
-        return (
-            "You are next in the queue."
-            if position == "1"
-            else f"You are number {int(position)} in the queue."
-        )
-    return "You are in the queue."
+def queue_urls(topic: str, language: str, priority: int = 0, reasons: Sequence[str] = ()) -> tuple[str, str]:
+    """(waitUrl, action) of an <Enqueue>: the waitUrl carries what routing needs to queue the caller."""
+    wait_url = url_for("queue.wait", topic=topic, language=language, priority=priority, reason=list(reasons))
+    return wait_url, url_for("queue.result")
+
+
+def enqueue_caller(
+    response: VoiceResponse, topic: str, language: str, priority: int = 0, reasons: Sequence[str] = ()
+) -> None:
+    """Hand a caller to routing: Twilio holds them; our waitUrl queues them and decides who serves them."""
+    wait_url, action = queue_urls(topic, language, priority, reasons)
+    response.enqueue(_twilio_queue_name(topic), wait_url=wait_url, action=action)
+
+
+def _twilio_queue_name(topic: str) -> str:
+    return topic if topic in Topic._value2member_map_ else Topic.GENERAL.value
+
+
+def _topic(value: str | None) -> Topic:
+    return Topic(value) if value in Topic._value2member_map_ else Topic.GENERAL
+
+
+def _call(session: Session, now: datetime) -> Call:
+    app_services = services()
+    return record_call_started(
+        session,
+        request.form.get("CallSid", ""),
+        request.form.get("From"),
+        request.form.get("To"),
+        now,
+        app_services.settings.default_region,
+    )
 
 
 @queue_bp.post("/wait")
 @twilio_webhook
 def wait() -> Response:
-    """Played on a loop while the caller waits: their position, then a short pause (Twilio re-requests it)."""
+    """Every hold round: queue the caller (first round), say their place and an honest wait, offer the keys."""
+    app_services, session = services(), db_session()
+    now, settings = app_services.clock.now(), app_services.settings
+    topic = _topic(request.args.get("topic"))
+    with session.begin():
+        call = _call(session, now)
+        queued = join_queue(
+            session,
+            call,
+            topic,
+            request.args.get("language") or call.language,
+            request.args.get("priority", 0, type=int),
+            request.args.getlist("reason"),
+            now,
+            settings.default_home_library,
+        )
+        store = ready_store(app_services, session)
+        if queued.entry.status == QueueEntryStatus.WAITING and store.position_of(call.call_sid) is None:
+            store.add_waiting(waiting_caller(queued.entry, call.call_sid, queued.home_library))
+        position = store.position_of(call.call_sid)
+        estimate = wait_estimate(session, topic, position or 1, now)
+        waited = (now - queued.entry.joined_at).total_seconds()
+        if queued.created:
+            record_event(
+                session,
+                call,
+                now,
+                kind="queue_event",
+                node=topic.value,
+                outcome="joined",
+                detail={"priority": queued.entry.priority, "reasons": queued.entry.priority_reasons},
+                idempotency_key=f"{call.call_sid}:queue-joined:{queued.entry.id}",
+            )
+        can_call_back = check_callback_number(call.caller_number, settings.default_region).ok
+    request_matching(app_services)
     response = VoiceResponse()
-    response.say(f"{_position_phrase(request.form.get('QueuePosition'))} Thank you for waiting.", **ENGLISH)
+    language = queued.entry.language
+    gather = response.gather(
+        num_digits=1,
+        timeout=KEY_TIMEOUT_SECONDS,
+        action=url_for("queue.key", topic=topic.value),
+        action_on_empty_result=False,
+    )
+    if estimate.nobody_serving:
+        prompts.say(gather, "nobody", language)
+    elif (
+        position or 0
+    ) > settings.queue_max_position or waited >= settings.queue_callback_offer_after_seconds:
+        prompts.say(gather, "long_wait", language)
+    else:
+        prompts.say_place(gather, position, language)
+        if estimate.phrase:
+            prompts.say(gather, "wait", language, estimate=estimate.phrase)
+        else:
+            prompts.say(gather, "no_estimate", language)
+    prompts.say(gather, "keys" if can_call_back else "keys_no_callback", language)
     response.pause(length=HOLD_SECONDS)
     return twiml(response)
+
+
+@queue_bp.post("/key")
+@twilio_webhook
+def key() -> Response:
+    """A key pressed while holding: 1 = a callback that keeps their place, anything else = keep waiting."""
+    app_services, session = services(), db_session()
+    now, settings = app_services.clock.now(), app_services.settings
+    response = VoiceResponse()
+    with session.begin():
+        call = _call(session, now)
+        entry = active_entry_for_call(session, call.id)
+        number = check_callback_number(call.caller_number, settings.default_region).number
+        pressed_1 = request.form.get("Digits") == "1"
+        # A retried key press finds the place already kept: it hears the same answer, nothing is booked twice.
+        retried = pressed_1 and number is not None and entry is None and _kept_place(session, call)
+        if not retried:
+            if not pressed_1 or entry is None or entry.status != QueueEntryStatus.WAITING:
+                prompts.say(response, "keep_waiting", call.language)
+                return twiml(response)
+            if number is None:
+                prompts.say(response, "cannot_call_back", call.language)
+                return twiml(response)
+            _keep_place(session, call, entry, number, now)
+    assert number is not None
+    prompts.say(response, "kept_place", call.language, last_digits=" ".join(number[-3:]))
+    response.leave()
+    return twiml(response)
+
+
+def _kept_place(session: Session, call: Call) -> bool:
+    latest = session.scalar(
+        select(QueueEntry.status).where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc()).limit(1)
+    )
+    return latest == QueueEntryStatus.LEFT_FOR_CALLBACK
+
+
+def _keep_place(session: Session, call: Call, entry: QueueEntry, number: str, now: datetime) -> None:
+    """Book a callback that keeps the caller's place: a virtual entry with their join time replaces them."""
+    callback = request_callback(
+        session, number, entry.topic, now, language=entry.language, reference=call.reference, call_id=call.id
+    ).callback
+    callback.keeps_place, callback.status = True, CallbackStatus.REQUESTED
+    virtual = keep_place_for_callback(session, entry, callback, now)
+    store = ready_store(services(), session)
+    store.remove_waiting(call.call_sid)
+    store.add_waiting(waiting_caller(virtual, None, library_name(session, virtual)))
+    call.outcome = CallOutcome.CALLBACK_BOOKED
+    record_event(
+        session,
+        call,
+        now,
+        kind="queue_event",
+        node=entry.topic.value,
+        caller_input="1",
+        outcome="left_for_callback",
+        idempotency_key=f"{call.call_sid}:queue-left:{entry.id}",
+    )
 
 
 @queue_bp.post("/result")
 @twilio_webhook
 def result() -> Response:
-    """The wait is over: record how it ended; a queue failure still gets the caller to a person."""
+    """The wait is over (Enqueue action): record how it ended; a queue failure still gets the caller to a person."""
     queue_result = request.form.get("QueueResult", "")
     app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    response = VoiceResponse()
     with session.begin():
         call = session.scalar(select(Call).where(Call.call_sid == request.form.get("CallSid", "")))
         if call is not None:
             record_event(
                 session,
                 call,
-                app_services.clock.now(),
+                now,
                 kind="queue_event",
                 outcome=queue_result or "unknown",
                 detail={"queue_time": request.form.get("QueueTime")},
-                idempotency_key=f"{call.call_sid}:queue-result:{queue_result}",
+                idempotency_key=f"{call.call_sid}:queue-result:{queue_result}:{request.form.get('QueueTime')}",
             )
+            entry = active_entry_for_call(session, call.id)
+            if queue_result in ABANDONED_RESULTS | FAILED_RESULTS and entry is not None:
+                caller_hung_up(session, entry, now)
+                if queue_result in FAILED_RESULTS:
+                    entry.status, entry.end_reason = QueueEntryStatus.FAILED, queue_result
             if queue_result in ABANDONED_RESULTS and call.outcome == CallOutcome.IN_PROGRESS:
-                call.outcome = CallOutcome.ABANDONED
-                call.ended_at = app_services.clock.now()
+                call.outcome, call.ended_at = CallOutcome.ABANDONED, now
             elif queue_result == "bridged":
                 call.outcome = CallOutcome.ANSWERED
     if queue_result in FAILED_RESULTS:
         return twiml(safe_twiml())
+    if queue_result == "leave":
+        response.hangup()  # they chose a callback and heard it confirmed
+    return twiml(response)
+
+
+def _offered_entry(session: Session) -> tuple[QueueEntry, Adviser] | None:
+    entry = session.get(QueueEntry, request.args.get("entry", type=int) or 0)
+    if entry is None or entry.adviser_id is None:
+        return None
+    return entry, session.get_one(Adviser, entry.adviser_id)
+
+
+@queue_bp.post("/connect")
+@twilio_webhook
+def connect() -> Response:
+    """The matcher took this caller out of the queue: ring their adviser, who hears a whisper first."""
+    app_services, session = services(), db_session()
+    response = VoiceResponse()
+    with session.begin():
+        found = _offered_entry(session)
+        if found is None or found[0].status != QueueEntryStatus.OFFERED:
+            # A stale or unknown offer: back to the queue rather than a dead end.
+            call = _call(session, app_services.clock.now())
+            enqueue_caller(response, call.topic.value if call.topic else Topic.GENERAL.value, call.language)
+            return twiml(response)
+        entry, adviser = found
+        prompts.say(response, "connecting", entry.language)
+        dial = response.dial(
+            action=url_for("queue.dial_result", entry=entry.id),
+            timeout=app_services.settings.adviser_ring_seconds,
+            answer_on_bridge=True,
+        )
+        whisper = url_for("queue.whisper", entry=entry.id, _external=False)
+        if adviser.client_identity:
+            dial.client(adviser.client_identity, url=whisper)
+        else:
+            dial.number(adviser.phone_number, url=whisper)
+    return twiml(response)
+
+
+@queue_bp.post("/whisper")
+@twilio_webhook
+def whisper() -> Response:
+    """Heard by the adviser only: who is calling about what, in which language; press 1 to take the call."""
+    return _offer_to_adviser(callback_leg=False)
+
+
+def _offer_to_adviser(callback_leg: bool) -> Response:
+    """The adviser's side of an offer: who and why, then press 1 (to take the call, or to ring the resident)."""
+    session = db_session()
+    response = VoiceResponse()
+    with session.begin():
+        found = _offered_entry(session)
+        if found is not None and found[0].status == QueueEntryStatus.OFFERED:
+            entry = found[0]
+            record = (
+                session.get(Callback, entry.callback_id or 0)
+                if callback_leg
+                else session.get(Call, entry.call_id or 0)
+            )
+            reference = record.reference if record is not None else None
+            if record is not None or not callback_leg:
+                waited = int((services().clock.now() - entry.joined_at).total_seconds())
+                action = url_for("queue.callback_dial" if callback_leg else "queue.accept", entry=entry.id)
+                gather = response.gather(num_digits=1, timeout=WHISPER_TIMEOUT_SECONDS, action=action)
+                text = prompts.whisper(
+                    entry.topic.value, entry.language, reference, waited, callback=callback_leg
+                )
+                prompts.say_to_adviser(gather, text)
+                prompts.say_to_adviser(response, "not_accepted")
+                response.hangup()
+                return twiml(response)
+    prompts.say_to_adviser(response, "offer_gone")
+    response.hangup()
+    return twiml(response)
+
+
+@queue_bp.post("/accept")
+@twilio_webhook
+def accept() -> Response:
+    """The adviser's key after the whisper: 1 connects them; anything else declines (the caller is offered on)."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    response = VoiceResponse()
+    with session.begin():
+        found = _offered_entry(session)
+        if request.form.get("Digits") == "1" and found and found[0].status == QueueEntryStatus.CONNECTED:
+            return twiml(response)  # a retry of the acceptance: still connect
+        if request.form.get("Digits") != "1" or found is None or found[0].status != QueueEntryStatus.OFFERED:
+            response.hangup()
+            return twiml(response)
+        entry, _adviser = found
+        ready_store(app_services, session).release_assignment(entry_store_key(session, entry))
+        entry.status, entry.connected_at = QueueEntryStatus.CONNECTED, now
+        call = session.get(Call, entry.call_id) if entry.call_id else None
+        if call is not None:
+            call.outcome = CallOutcome.ANSWERED
+            record_event(
+                session,
+                call,
+                now,
+                kind="queue_event",
+                node=entry.topic.value,
+                outcome="connected",
+                detail={"adviser_id": entry.adviser_id},
+                idempotency_key=f"{call.call_sid}:queue-connected:{entry.id}",
+            )
+    return twiml(response)  # empty: Twilio bridges the two legs
+
+
+@queue_bp.post("/dial-result")
+@twilio_webhook
+def dial_result() -> Response:
+    """The adviser leg ended: after a conversation, goodbye; after a missed offer, back to their old place."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    response = VoiceResponse()
+    with session.begin():
+        found = _offered_entry(session)
+        if found is None:
+            prompts.say(response, "goodbye", "en-GB")
+            response.hangup()
+            return twiml(response)
+        entry, adviser = found
+        if entry.status == QueueEntryStatus.CONNECTED:
+            _conversation_over(session, entry, adviser, now)
+            prompts.say(response, "goodbye", entry.language)
+            response.hangup()
+            return twiml(response)
+        if entry.status == QueueEntryStatus.OFFERED:
+            missed_offer(session, entry, adviser, now, request.form.get("DialCallStatus") or "no-answer")
+        call = session.get(Call, entry.call_id) if entry.call_id else None
+        topic, language = entry.topic.value, entry.language
+        reasons = list(entry.priority_reasons)
+        priority = entry.priority
+    # No matching now: the caller is not back in Twilio's queue until this TwiML runs; their next hold round asks.
+    prompts.say(response, "still_your_place", language)
+    enqueue_caller(response, topic, language, priority, reasons)
+    if call is None:
+        log.warning("queue.dial_result_without_call", entry_id=entry.id)
+    return twiml(response)
+
+
+def _conversation_over(session: Session, entry: QueueEntry, adviser: Adviser, now: datetime) -> None:
+    from routing.advisers import finish_call
+
+    if entry.ended_at is None:
+        entry.ended_at, entry.end_reason = now, "conversation ended"
+        if adviser.state == AdviserState.ON_CALL:
+            finish_call(services(), session, adviser.id)
+
+
+def missed_offer(session: Session, entry: QueueEntry, adviser: Adviser, now: datetime, why: str) -> None:
+    """The adviser didn't take the offer: pause them with a reason; the caller keeps their place, minus them."""
+    reason = f"missed an offered call ({why})"
+    store = ready_store(services(), session)
+    store.reject_offer(
+        entry_store_key(session, entry), now, adviser_state=AdviserState.BREAK.value, reason=reason
+    )
+    entry.status, entry.adviser_id, entry.offered_at = QueueEntryStatus.WAITING, None, None
+    entry.skipped_adviser_ids = [*entry.skipped_adviser_ids, adviser.id]
+    record_adviser_state(session, adviser, AdviserState.BREAK, now, reason)
+    log.info("queue.offer_missed", entry_id=entry.id, adviser_id=adviser.id, dial_status=why)
+
+
+# --- keep-your-place callbacks: the adviser is rung first, then the resident ---------------------------------
+
+
+@queue_bp.post("/callback/adviser")
+@twilio_webhook
+def callback_adviser() -> Response:
+    """The adviser answered a keep-your-place callback: tell them who and why; 1 rings the resident."""
+    return _offer_to_adviser(callback_leg=True)
+
+
+@queue_bp.post("/callback/dial")
+@twilio_webhook
+def callback_dial() -> Response:
+    """The adviser pressed 1: ring the resident from the council's number and bridge them."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    response = VoiceResponse()
+    with session.begin():
+        found = _offered_entry(session)
+        callback = session.get(Callback, found[0].callback_id) if found and found[0].callback_id else None
+        if request.form.get("Digits") != "1" or found is None or callback is None:
+            response.hangup()
+            return twiml(response)
+        entry = found[0]
+        if entry.status == QueueEntryStatus.OFFERED:
+            ready_store(app_services, session).release_assignment(entry_store_key(session, entry))
+            entry.status, entry.connected_at = QueueEntryStatus.CONNECTED, now
+            callback.status, callback.attempts = CallbackStatus.DIALLING, callback.attempts + 1
+            callback.assigned_adviser_id, callback.updated_at = entry.adviser_id, now
+        prompts.say_to_adviser(response, "calling_resident")
+        dial = response.dial(
+            caller_id=app_services.settings.twilio_phone_number,
+            action=url_for("queue.callback_dial_result", entry=entry.id),
+            timeout=30,
+        )
+        dial.number(callback.number)
+    return twiml(response)
+
+
+@queue_bp.post("/callback/dial-result")
+@twilio_webhook
+def callback_dial_result() -> Response:
+    """The resident leg ended: connected → done; no answer/busy → the callback service retries it later."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    status = request.form.get("DialCallStatus", "")
+    response = VoiceResponse()
+    retry_callback_id = None
+    with session.begin():
+        found = _offered_entry(session)
+        callback = session.get(Callback, found[0].callback_id) if found and found[0].callback_id else None
+        if found is not None and callback is not None and callback.status == CallbackStatus.DIALLING:
+            entry, adviser = found
+            callback.last_result, callback.updated_at = status or "unknown", now
+            if status in CONNECTED_DIAL_STATUSES:
+                callback.status, callback.completed_at = CallbackStatus.CONNECTED, now
+                entry.ended_at, entry.end_reason = now, "callback connected"
+            else:
+                # Not reached: the callback becomes an ordinary scheduled one, retried by the callback service.
+                callback.status, callback.next_attempt_at = CallbackStatus.SCHEDULED, now
+                entry.status, entry.ended_at, entry.end_reason = (
+                    QueueEntryStatus.FAILED,
+                    now,
+                    f"resident {status}",
+                )
+                retry_callback_id = callback.id
+            if adviser.state == AdviserState.ON_CALL:
+                from routing.advisers import finish_call
+
+                finish_call(app_services, session, adviser.id)
+    if retry_callback_id is not None:
+        from callbacks.lifecycle import schedule_callback
+
+        schedule_callback(app_services, retry_callback_id)
+    prompts.say_to_adviser(response, "adviser_done")
+    response.hangup()
+    return twiml(response)
+
+
+@queue_bp.post("/callback/adviser-status")
+@twilio_webhook
+def callback_adviser_status() -> Response:
+    """Status of the adviser leg of a keep-your-place callback: unanswered → pause them, keep the resident's place."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    call_status = request.form.get("CallStatus", "")
+    with session.begin():
+        found = _offered_entry(session)
+        if (
+            found is not None
+            and found[0].status == QueueEntryStatus.OFFERED
+            and call_status in FINAL_CALL_STATUSES
+        ):
+            missed_offer(session, found[0], found[1], now, call_status)
+            rematch = True
+        else:
+            rematch = False
+    if rematch:
+        request_matching(app_services)
     return twiml(VoiceResponse())
+
+
+# --- the caller's line itself ended -----------------------------------------------------------------------
+
+call_status_bp = Blueprint("call_status", __name__, url_prefix="/voice")
+FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+@call_status_bp.post("/status")
+@twilio_webhook
+def call_status() -> Response:
+    """The number's status callback: a caller who hung up anywhere (even mid-offer) leaves the queue for good."""
+    if request.form.get("CallStatus") not in FINAL_CALL_STATUSES:
+        return twiml(VoiceResponse())
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    with session.begin():
+        call = session.scalar(select(Call).where(Call.call_sid == request.form.get("CallSid", "")))
+        if call is None:
+            return twiml(VoiceResponse())
+        call.ended_at = call.ended_at or now
+        entry = active_entry_for_call(session, call.id)
+        if entry is not None:
+            caller_hung_up(session, entry, now)
+            if call.outcome == CallOutcome.IN_PROGRESS:
+                call.outcome = CallOutcome.ABANDONED
+    return twiml(VoiceResponse())
+
+
+def caller_hung_up(session: Session, entry: QueueEntry, now: datetime) -> None:
+    """End a live caller's place; an adviser who was being offered them is simply free again (not paused)."""
+    store = ready_store(services(), session)
+    key = entry_store_key(session, entry)
+    if entry.status == QueueEntryStatus.OFFERED and entry.adviser_id is not None:
+        adviser = session.get_one(Adviser, entry.adviser_id)
+        store.release_assignment(key)
+        store.set_adviser_state(str(adviser.id), AdviserState.AVAILABLE.value, now, "caller hung up")
+        record_adviser_state(session, adviser, AdviserState.AVAILABLE, now, "caller hung up")
+    else:
+        store.remove_waiting(key)
+    entry.status, entry.ended_at, entry.end_reason = QueueEntryStatus.ABANDONED, now, "caller hung up"

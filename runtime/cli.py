@@ -9,9 +9,11 @@ from runtime.web import services
 
 
 def register_cli(app: Flask) -> None:
+    from console.cli import advisers_cli
     from ivr.cli import flows_cli
     from simulator.cli import sim_cli
 
+    app.cli.add_command(advisers_cli)
     app.cli.add_command(flows_cli)
     # Safe in any mode: `sim run` builds its own throwaway database, Redis and simulated Twilio.
     app.cli.add_command(sim_cli)
@@ -61,6 +63,21 @@ def register_cli(app: Flask) -> None:
                 session, app_services.clock.now(), app_services.settings.call_data_retention_days
             )
         click.echo(f"redacted personal data from {count} calls")
+
+    @app.cli.group("callbacks")
+    def callbacks_group() -> None:
+        """Scheduled callbacks (the database row is the truth; RQ only does the timing)."""
+
+    @callbacks_group.command("reconcile")
+    def callbacks_reconcile() -> None:
+        """Re-enqueue due callbacks the job queue lost, settle stale dials, send texts not yet sent."""
+        from callbacks.lifecycle import reconcile
+
+        report = reconcile(services())
+        click.echo(
+            f"dials enqueued: {report.dials_enqueued}, stale claims settled: {report.stale_claims}, "
+            f"texts enqueued: {report.texts_enqueued}"
+        )
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")

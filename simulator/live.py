@@ -133,14 +133,17 @@ class CouncilLine:
 
     def make_available(self, identities: list[str]) -> list[str]:
         """Mark these advisers available; returns the identities the database does not know."""
+        from routing.advisers import change_state
+
         unknown = []
-        with self.live.services.session_factory.begin() as session:
+        services = self.live.services
+        with services.session_factory.begin() as session:
             for identity in identities:
                 adviser = session.scalar(select(Adviser).where(Adviser.client_identity == identity))
                 if adviser is None:
                     unknown.append(identity)
                     continue
-                adviser.state, adviser.state_since = AdviserState.AVAILABLE, self.clock.now()
+                change_state(services, session, adviser.id, AdviserState.AVAILABLE.value, "logged in")
                 self.world.client(identity)  # their browser phone is open, ready to be offered calls
         return unknown
 

@@ -51,6 +51,7 @@ EXPECTATIONS = (
     "sms_sent",
     "ended_within_seconds",
     "journey_includes",
+    "connected_to",
 )
 
 _text = {"type": "string", "minLength": 1}
@@ -108,6 +109,7 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                     "sms_sent": _text,
                     "ended_within_seconds": {"type": "number", "exclusiveMinimum": 0},
                     "journey_includes": _text,
+                    "connected_to": _text,
                 },
             },
         },
@@ -353,6 +355,10 @@ def _check(kind: str, wanted: Any, call: Call, scenario: Scenario, line: Scenari
         nodes = line.journey_nodes(call.sid)
         if wanted not in nodes:
             return f"expected the journey to include {wanted!r}; journey: {' → '.join(nodes) or '(empty)'}"
+    elif kind == "connected_to":
+        parties = [event.text for event in call.events("bridged")]
+        if not any(wanted in party for party in parties):
+            return f"expected to be connected to {wanted!r}; connected to: {', '.join(parties) or 'nobody'}"
     return None
 
 

@@ -41,7 +41,7 @@ WITHHELD = "withheld"
 # Numbers a tester can ring from without typing one. 07700 900xxx is Ofcom's drama range: safe to show,
 # but phonenumbers does not count it as a mobile, so the mobile-only paths (texts) need a real-looking mobile.
 DEMO_CALLERS = (
-    ("+447911123456", "Mobile 07911 123456"),
+    ("+447400123456", "Mobile 07400 123456"),
     ("+441484123456", "Huddersfield landline 01484 123456"),
     ("+447700900123", "Drama-range number 07700 900123"),
 )
@@ -279,8 +279,13 @@ def hang_up(call_sid: str) -> tuple[Response, int]:
 def adviser_state(identity: str) -> dict[str, Any]:
     client = _world().client(identity)
     current = client.current_call
+    session = db_session()
+    adviser = session.scalar(select(Adviser).where(Adviser.client_identity == identity))
+    session.rollback()  # a read only: don't hold the transaction (SQLite) while the page polls
     return {
         "identity": identity,
+        "routing_state": adviser.state.value if adviser else None,
+        "state_reason": adviser.state_reason if adviser else None,
         "offers": [
             {
                 "sid": offer.sid,
@@ -315,6 +320,25 @@ def _act_as_adviser(identity: str, act: Callable[[AdviserClient], object]) -> tu
     except (SimulatorError, CallEnded, CallStateError) as error:
         return _problem(409, str(error))
     world.run_pending()
+    return jsonify(adviser_state(identity)), 200
+
+
+@simulator_bp.post("/api/advisers/<identity>/state")
+def adviser_sets_state(identity: str) -> tuple[Response, int]:
+    """Log an adviser in or out, or on a break, as their console would (the simulator has no login)."""
+    from routing.advisers import change_state
+    from routing.states import StateChangeRefused
+
+    wanted = (request.get_json(silent=True) or {}).get("state")
+    session = db_session()
+    try:
+        with session.begin():
+            adviser = session.scalar(select(Adviser).where(Adviser.client_identity == identity))
+            if adviser is None:
+                return _problem(404, f"no adviser has the identity {identity}")
+            change_state(services(), session, adviser.id, str(wanted), "set in the phone simulator")
+    except StateChangeRefused as refused:
+        return _problem(409, str(refused))
     return jsonify(adviser_state(identity)), 200
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,6 +58,18 @@ class RedirectingHttpClient(TwilioHttpClient):
             )
         )
         return super().request(method, rewritten, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What Twilio knows about one call: enough to settle a dial whose worker died before hearing back."""
+
+    sid: str
+    to: str
+    status: str  # queued, ringing, in-progress, completed, busy, no-answer, failed, canceled
+    direction: str
+    answered_by: str | None
+    created_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,29 @@ class TelephonyGateway:
         call = self._call("create call", self._account.calls.create, **options)
         return str(call.sid)
 
+    def fetch_call(self, call_sid: str) -> CallRecord:
+        """Ask Twilio how a call stands (e.g. its status callback never reached us)."""
+        return _call_record(self._call("fetch call", self._account.calls(call_sid).fetch))
+
+    def recent_calls_to(self, to: str, created_since: datetime, limit: int = 200) -> list[CallRecord]:
+        """Calls to `to` created at or after `created_since`, newest first.
+
+        The proof, after a worker died mid-request, of whether Twilio created the call it was asking for.
+        Filtered by start time at Twilio and by number here: Twilio's spec gives the `To` filter a
+        `phone-number` format that strict OpenAPI validators (our fake's) cannot check.
+        """
+        calls = self._call(
+            "list calls",
+            self._account.calls.list,
+            start_time_after=created_since,
+            limit=limit,
+            page_size=limit,
+        )
+        records = [_call_record(call) for call in calls]
+        return [
+            r for r in records if r.to == to and r.created_at is not None and r.created_at >= created_since
+        ]
+
     def redirect_call(self, call_sid: str, url: str) -> None:
         """Point a live call at new TwiML (e.g. pull a caller out of a menu to an adviser)."""
         self._call("update call", self._account.calls(call_sid).update, url=url, method="POST")
@@ -170,3 +206,14 @@ class TelephonyGateway:
             body=body,
         )
         return str(message.sid)
+
+
+def _call_record(call: Any) -> CallRecord:
+    return CallRecord(
+        sid=str(call.sid),
+        to=str(call.to),
+        status=str(call.status),
+        direction=str(call.direction or ""),
+        answered_by=call.answered_by or None,
+        created_at=call.date_created,
+    )

@@ -28,7 +28,7 @@ def test_the_page_says_plainly_that_it_is_a_simulator(phone: Page):
 
 
 def test_a_resident_dials_hears_the_welcome_and_keys_their_way_to_the_queue(phone: Page):
-    phone.get_by_label("Mobile 07911 123456").check()
+    phone.get_by_label("Mobile 07400 123456").check()
     phone.get_by_role("button", name=re.compile(r"^Dial ")).click()
 
     transcript = phone.locator("#transcript")
@@ -42,10 +42,52 @@ def test_a_resident_dials_hears_the_welcome_and_keys_their_way_to_the_queue(phon
     expect(transcript).to_contain_text("Please hold for an adviser.")
     expect(phone.locator("#journey")).to_contain_text("adviser_queue")
 
-    phone.get_by_role("button", name="Wait 1 minute").click()
-    expect(transcript).to_contain_text("You are next in the queue.")
+    # Nobody is logged in yet: the caller is told so and offered a callback that keeps their place.
+    expect(transcript).to_contain_text("No advisers for this are working right now.")
+    expect(transcript).to_contain_text("To get a call back without losing your place, press 1.")
     phone.get_by_role("button", name="Hang up").first.click()
     expect(phone.get_by_role("status").first).to_contain_text("Call ended")
+
+
+@pytest.fixture
+def worker(live_service):
+    """What `python3 dev.py serve` runs beside the web app: the RQ worker's matcher, here every 0.2 s in a thread
+    (RQ's worker installs signal handlers, which only the main thread may do)."""
+    import threading
+
+    from routing.matching import match_now
+
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.2):
+            match_now(live_service.services)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+def test_an_adviser_logs_in_and_takes_the_waiting_caller(phone: Page, worker):
+    tom = client_identity_for("Tom Hirst")
+    phone.get_by_label("Adviser", exact=True).select_option(tom)
+    phone.get_by_label("Routing state").select_option("available")
+    phone.get_by_role("button", name="Set state").click()
+    expect(phone.locator("#adviser-routing-state")).to_contain_text("Routing state: available")
+
+    phone.get_by_role("button", name=re.compile(r"^Dial ")).click()
+    transcript = phone.locator("#transcript")
+    expect(transcript).to_contain_text("For English, press 1.")
+    phone.keyboard.press("1")
+    expect(transcript).to_contain_text("For council tax, press 1.")
+    phone.keyboard.press("0")  # an adviser
+    expect(phone.locator("#offers")).to_contain_text("Call from")
+    phone.get_by_role("button", name="Answer (press 1 to accept)").click()
+    expect(phone.locator("#adviser-heard")).to_contain_text("Press 1 to take the call.")
+    expect(transcript).to_contain_text("Connecting you to an adviser.")
+    expect(phone.locator("#adviser-status")).to_contain_text("Talking to")
 
 
 def test_an_account_number_keyed_digit_by_digit_is_sent_as_one_entry(phone: Page):

@@ -89,3 +89,22 @@ def test_twilio_refusal_becomes_a_telephony_error_with_the_code(live_service):
     with pytest.raises(TelephonyError) as error:
         gateway.create_call(to="not-a-number", url=f"{live_service.base_url}/voice/incoming")
     assert error.value.status == 400
+
+
+def test_looking_up_calls_after_a_lost_worker_is_valid_against_the_spec(live_service, recorded_requests):
+    gateway = live_service.services.gateway
+    since = live_service.clock.now()
+    call_sid = gateway.create_call(to="+447400123456", url=f"{live_service.base_url}/voice/incoming")
+    gateway.create_call(to="+447400123999", url=f"{live_service.base_url}/voice/incoming")
+
+    record = gateway.fetch_call(call_sid)
+    recent = gateway.recent_calls_to("+447400123456", since)
+
+    assert (record.sid, record.to, record.status, record.direction) == (
+        call_sid,
+        "+447400123456",
+        "queued",
+        "outbound-api",
+    )
+    assert [call.sid for call in recent] == [call_sid]
+    _assert_valid(recorded_requests)

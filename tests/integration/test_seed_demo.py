@@ -27,7 +27,13 @@ def test_seed_demo_loads_the_ten_kirklees_hubs_and_advisers(runner, db):
     assert all(lib.is_demo for lib in db.scalars(select(Library)))
     languages = {lang for a in advisers for lang in a.languages}
     assert {"en-GB", "pl-PL", "ur-PK", "pa-IN"} <= languages
-    assert {skill.topic.value for a in advisers for skill in a.skills} == {"council_tax", "housing_benefit"}
+    # Every adviser also takes general enquiries (callers who asked for a person before choosing a topic).
+    assert {skill.topic.value for a in advisers for skill in a.skills} == {
+        "council_tax",
+        "housing_benefit",
+        "general",
+    }
+    assert all(any(skill.topic.value == "general" for skill in a.skills) for a in advisers)
 
 
 def test_seed_demo_twice_changes_nothing(runner, db):

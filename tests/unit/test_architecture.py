@@ -18,6 +18,9 @@ PURE_MODULE_GLOBS = (
     "routing/widening.py",
     "routing/ewt.py",
     "routing/store.py",
+    "routing/states.py",
+    "callbacks/slots.py",
+    "callbacks/numbers.py",
     "simulator/scenarios.py",
 )
 BANNED_IN_PURE = ("flask", "redis", "sqlalchemy", "twilio", "rq")

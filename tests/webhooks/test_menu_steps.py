@@ -118,11 +118,6 @@ def test_queue_failure_still_gets_the_caller_to_a_person(twilio_post):
     assert verbs(parse_twiml(response.data))[-1] == "Enqueue"
 
 
-def test_queue_wait_tells_the_caller_their_position(twilio_post):
-    response = twilio_post("/voice/queue/wait", call_form(SID, QueuePosition="3", QueueTime="40"))
-    assert "number 3 in the queue" in spoken_text(parse_twiml(response.data))
-
-
 def test_twilio_idempotency_token_replays_the_first_answer(published, twilio_post, db):
     twilio_post("/voice/incoming", call_form(SID))
     token = {"I-Twilio-Idempotency-Token": "idem-123"}

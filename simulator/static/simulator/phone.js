@@ -309,6 +309,11 @@
     $("adviser-answer").disabled = state.offers.length === 0 || onCall;
     $("adviser-reject").disabled = state.offers.length === 0;
     $("adviser-hangup").disabled = !onCall;
+    $("adviser-state").disabled = false;
+    $("adviser-set-state").disabled = false;
+    $("adviser-routing-state").textContent = state.routing_state
+      ? "Routing state: " + state.routing_state.replace(/_/g, " ") + (state.state_reason ? " (" + state.state_reason + ")" : "")
+      : "";
     let status = state.offers.length ? state.offers.length + " call(s) ringing." : "No calls ringing.";
     if (onCall) status = current.bridged_with ? "Talking to " + current.bridged_with + "." : "On a call.";
     $("adviser-status").textContent = status;
@@ -345,6 +350,19 @@
       $("adviser-status").textContent = "Choose an adviser to see the calls offered to them.";
     }
     poll();
+  });
+  $("adviser-set-state").addEventListener("click", async () => {
+    if (!adviserIdentity) return;
+    showError("");
+    try {
+      renderAdviser(
+        await send("POST", "/advisers/" + encodeURIComponent(adviserIdentity) + "/state", {
+          state: $("adviser-state").value,
+        })
+      );
+    } catch (error) {
+      showError(error.message);
+    }
   });
   $("adviser-answer").addEventListener("click", () => adviserAction("/answer"));
   $("adviser-reject").addEventListener("click", () => adviserAction("/reject"));

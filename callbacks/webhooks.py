@@ -1,0 +1,138 @@
+"""Twilio webhooks of the callback lifecycle: the dialled resident answers, the dial's status, texts from residents.
+
+Each URL of an outbound callback carries its CallbackAttempt id, so even a call whose worker died before it
+learnt the CallSid is settled against the right attempt.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from callbacks import lifecycle, sms
+from ivr.prompts import LANGUAGES, speaking_language
+from routing.views import enqueue_caller
+from runtime.logging import get_logger
+from runtime.metrics import WEBHOOK_ERRORS, WEBHOOK_LATENCY
+from runtime.web import db_session, services
+from telephony.numbers import to_e164
+from telephony.webhooks import signature_is_valid, twilio_webhook, twiml
+
+log = get_logger(__name__)
+callbacks_bp = Blueprint("callbacks", __name__)
+
+INBOUND_REPLIES = {
+    "cancelled": sms.CANCELLED,
+    "nothing_to_cancel": sms.NOTHING_TO_CANCEL,
+    "help": sms.HELP,
+}
+
+
+def _say(response: VoiceResponse, text: str, language: str) -> None:
+    voice = LANGUAGES[speaking_language(language).code]
+    response.say(text, language=voice.say_language, voice=voice.voice)
+
+
+@callbacks_bp.post("/callbacks/voice/answer")
+@twilio_webhook
+def answer() -> Response:
+    """The resident's phone answered: a person hears who is calling and joins the adviser queue; a machine, nothing."""
+    app_services, session = services(), db_session()
+    settings = app_services.settings
+    with session.begin():
+        decision = lifecycle.answer_attempt(
+            session,
+            request.args.get("attempt", 0, type=int),
+            request.form.get("CallSid", ""),
+            request.form.get("AnsweredBy"),
+            settings.twilio_phone_number,
+            app_services.clock.now(),
+            settings.default_region,
+        )
+    response = VoiceResponse()
+    if decision.action == "connect":
+        text, language = sms.greeting(decision.topic, decision.language)
+        _say(response, text, language)
+        enqueue_caller(response, decision.topic, decision.language, reasons=("scheduled callback",))
+    elif decision.action == "cancelled":
+        _say(response, sms.CANCELLED_BEFORE_ANSWER, "en-GB")
+        response.hangup()
+    else:
+        response.hangup()
+    return twiml(response)
+
+
+@callbacks_bp.post("/callbacks/voice/status")
+@twilio_webhook
+def status() -> Response:
+    """Progress of a callback's call; the final status settles the attempt (a replay changes nothing)."""
+    app_services, session = services(), db_session()
+    with session.begin():
+        follow_up = lifecycle.record_progress(
+            session,
+            request.args.get("attempt", 0, type=int),
+            request.form.get("CallSid"),
+            request.form.get("CallStatus", ""),
+            request.form.get("AnsweredBy"),
+            app_services.clock.now(),
+            app_services.settings.callback_max_attempts,
+        )
+    lifecycle.carry_out(app_services, follow_up)
+    return twiml(VoiceResponse())  # Twilio ignores a status callback's body
+
+
+def twilio_sms_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like twilio_webhook for messaging: 403 unless signed; on any error an empty reply, never a 500."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        route = request.endpoint or "unknown"
+        started = time.perf_counter()
+        try:
+            if not signature_is_valid():
+                WEBHOOK_ERRORS.labels(route=route, kind="bad_signature").inc()
+                log.warning(
+                    "webhook.rejected_signature", route=route, message_sid=request.form.get("MessageSid")
+                )
+                abort(403)
+            try:
+                return view(*args, **kwargs)
+            except Exception:
+                WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
+                log.exception("webhook.failed", route=route, message_sid=request.form.get("MessageSid"))
+                return _messaging(MessagingResponse())
+        finally:
+            WEBHOOK_LATENCY.labels(route=route).observe(time.perf_counter() - started)
+
+    return guarded
+
+
+def _messaging(response: MessagingResponse) -> Response:
+    return Response(str(response), content_type="text/xml; charset=utf-8")
+
+
+@callbacks_bp.post("/sms/inbound")
+@twilio_sms_webhook
+def inbound_sms() -> Response:
+    """A text from a resident: CANCEL/STOP cancels their callbacks; anything else gets a short help reply."""
+    app_services, session = services(), db_session()
+    settings = app_services.settings
+    with session.begin():
+        outcome = lifecycle.handle_inbound_sms(
+            session,
+            request.form.get("MessageSid", ""),
+            to_e164(request.form.get("From"), settings.default_region),
+            request.form.get("Body", ""),
+            app_services.clock.now(),
+        )
+    response = MessagingResponse()
+    reply = INBOUND_REPLIES.get(outcome.action)
+    if reply:
+        response.message(reply.format(council=sms.spoken_number(settings.twilio_phone_number)))
+    return _messaging(response)

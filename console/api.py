@@ -1,0 +1,550 @@
+"""The console's JSON API: adviser states and callbacks, for signed-in advisers and supervisors.
+
+Every answer is JSON, errors included: 401 when not signed in, 403 for the wrong role, 400 with
+`{"errors": {"field": "message"}}` for bad input, 409 when the request is fine but the moment is not.
+POSTs must send `Content-Type: application/json`: a cross-site HTML form cannot, so no CSRF token is needed here.
+Phone numbers and references go in full only to supervisors and the adviser the callback is assigned to (they
+must call); everyone else sees them masked. They are never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.exceptions import HTTPException
+
+from console.auth import ConsoleUser
+from models import (
+    ACTIVE_QUEUE_ENTRY_STATUSES,
+    Adviser,
+    AdviserStateChange,
+    Callback,
+    CallbackStatus,
+    Library,
+    QueueEntry,
+    QueueEntryStatus,
+    Topic,
+    User,
+)
+from routing import states
+from routing.advisers import AdviserNotFound, NotPermitted, change_state, end_overdue_wrap_ups
+from routing.live import ready_store
+from routing.queueing import end_entry
+from routing.states import InvalidStateRequest, StateChangeRefused
+from runtime.logging import get_logger
+from runtime.web import db_session, services
+
+log = get_logger(__name__)
+
+api_bp = Blueprint("api", __name__, url_prefix="/api")
+
+LOCAL = ZoneInfo("Europe/London")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# Callbacks that can still be changed: once dialling, the call is already happening.
+CHANGEABLE_CALLBACK_STATUSES = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDULED)
+
+
+class ApiError(Exception):
+    """An answer other than 200, raised anywhere in a view and turned into JSON by the handler below."""
+
+    def __init__(self, status: int, message: str = "", errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
+
+
+def field_errors(errors: dict[str, str], status: int = 400) -> ApiError:
+    return ApiError(status, errors=errors)
+
+
+@api_bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> ResponseReturnValue:
+    body: dict[str, Any] = {"errors": error.errors} if error.errors else {"error": error.message}
+    return jsonify(body), error.status
+
+
+@api_bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    return jsonify({"error": error.description}), error.code or 500
+
+
+@api_bp.errorhandler(StateChangeRefused)
+def _state_refused(error: StateChangeRefused) -> ResponseReturnValue:
+    status = 400 if isinstance(error, InvalidStateRequest) else 409
+    return jsonify({"errors": {error.field: error.message}}), status
+
+
+@api_bp.errorhandler(NotPermitted)
+def _not_permitted(error: NotPermitted) -> ResponseReturnValue:
+    return jsonify({"error": "You can change only your own state."}), 403
+
+
+@api_bp.before_request
+def _signed_in_json_only() -> ResponseReturnValue | None:
+    if not current_user.is_authenticated:
+        return jsonify({"error": "Sign in first (POST /console/login)."}), 401
+    if request.method == "POST" and not request.is_json:
+        return jsonify({"error": "Send JSON with Content-Type: application/json."}), 415
+    return None
+
+
+def me() -> ConsoleUser:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def require_supervisor() -> ConsoleUser:
+    user = me()
+    if not user.is_supervisor:
+        raise ApiError(403, "Only supervisors can do that.")
+    return user
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise field_errors({"body": "Send a JSON object."})
+    return body
+
+
+def optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise field_errors({name: "Must be text."})
+    return value
+
+
+# --- advisers -----------------------------------------------------------------------------------------------
+
+
+@api_bp.get("/me")
+def who_am_i() -> ResponseReturnValue:
+    user = me()
+    session = db_session()
+    adviser = _adviser(session, user.adviser_id) if user.adviser_id is not None else None
+    return jsonify(
+        user={
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role.value,
+        },
+        adviser=adviser_json(adviser) if adviser is not None else None,
+    )
+
+
+@api_bp.post("/advisers/me/state")
+def change_my_state() -> ResponseReturnValue:
+    user = me()
+    if user.adviser_id is None:
+        raise ApiError(403, "Your account is not linked to an adviser.")
+    return _change(user.adviser_id, user)
+
+
+@api_bp.post("/advisers/<int:adviser_id>/state")
+def change_adviser_state(adviser_id: int) -> ResponseReturnValue:
+    return _change(adviser_id, me())
+
+
+def _change(adviser_id: int, user: ConsoleUser) -> ResponseReturnValue:
+    body = json_body()
+    state, reason = body.get("state"), optional_text(body, "reason")
+    if not isinstance(state, str) or not state:
+        raise field_errors(
+            {"state": f"Choose a state: {', '.join(sorted(states.CHOICES[states.Actor.ADVISER]))}."}
+        )
+    session = db_session()
+    try:
+        with session.begin():
+            change = change_state(services(), session, adviser_id, state, reason, by_user=user)
+    except AdviserNotFound:
+        raise ApiError(404, f"No adviser with id {adviser_id}.") from None
+    adviser = _adviser(session, adviser_id)
+    assert adviser is not None
+    return jsonify(adviser=adviser_json(adviser), changed=change is not None)
+
+
+@api_bp.get("/advisers")
+def list_advisers() -> ResponseReturnValue:
+    require_supervisor()
+    end_overdue_wrap_ups(services())  # a cheap sweep, in case a wrap-up timer was lost
+    session = db_session()
+    query = select(Adviser).options(selectinload(Adviser.skills), selectinload(Adviser.home_library))
+    errors: dict[str, str] = {}
+    state = request.args.get("state")
+    if state:
+        if state not in states.LABELS:
+            errors["state"] = f"Unknown state {state!r}. Use one of: {', '.join(sorted(states.LABELS))}."
+        query = query.where(Adviser.state == state)
+    library = request.args.get("library")
+    if library:
+        library_id = session.scalar(select(Library.id).where(Library.name == library))
+        if library_id is None:
+            errors["library"] = f"No library called {library!r}."
+        query = query.where(Adviser.home_library_id == library_id)
+    if errors:
+        raise field_errors(errors)
+    advisers = session.scalars(query.order_by(Adviser.name)).all()
+    return jsonify(advisers=[adviser_json(a) for a in advisers])
+
+
+@api_bp.get("/advisers/<int:adviser_id>/events")
+def adviser_events(adviser_id: int) -> ResponseReturnValue:
+    user = me()
+    if not user.is_supervisor and user.adviser_id != adviser_id:
+        raise ApiError(403, "You can see only your own state changes.")
+    session = db_session()
+    if _adviser(session, adviser_id) is None:
+        raise ApiError(404, f"No adviser with id {adviser_id}.")
+    page, per_page = paging()
+    rows = session.execute(
+        select(AdviserStateChange, User.display_name)
+        .outerjoin(User, AdviserStateChange.changed_by_user_id == User.id)
+        .where(AdviserStateChange.adviser_id == adviser_id)
+        .order_by(AdviserStateChange.occurred_at.desc(), AdviserStateChange.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return jsonify(
+        events=[
+            {
+                "id": change.id,
+                "from_state": change.from_state.value,
+                "to_state": change.to_state.value,
+                "reason": change.reason,
+                "occurred_at": change.occurred_at.isoformat(),
+                "changed_by": (
+                    {"id": change.changed_by_user_id, "display_name": name}
+                    if change.changed_by_user_id is not None
+                    else None
+                ),
+            }
+            for change, name in rows
+        ],
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _adviser(session: Session, adviser_id: int) -> Adviser | None:
+    return session.scalar(
+        select(Adviser)
+        .where(Adviser.id == adviser_id)
+        .options(selectinload(Adviser.skills), selectinload(Adviser.home_library))
+    )
+
+
+def adviser_json(adviser: Adviser) -> dict[str, Any]:
+    wrap_up_ends = (
+        states.wrap_up_ends_at(adviser.state_since, services().settings.adviser_wrap_up_seconds).isoformat()
+        if adviser.state.value == states.WRAP_UP
+        else None
+    )
+    return {
+        "id": adviser.id,
+        "name": adviser.name,
+        "state": adviser.state.value,
+        "state_since": adviser.state_since.isoformat(),
+        "state_reason": adviser.state_reason,
+        "wrap_up_ends_at": wrap_up_ends,
+        "library": adviser.home_library.name,
+        "skills": {skill.topic.value: skill.proficiency for skill in adviser.skills},
+        "languages": list(adviser.languages),
+        "client_identity": adviser.client_identity,
+    }
+
+
+# --- callbacks ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at callbacks, and so which they see and which numbers in full."""
+
+    user: ConsoleUser
+    home_library_id: int | None
+
+    def sees_number(self, callback: Callback) -> bool:
+        return self.user.is_supervisor or (
+            self.user.adviser_id is not None and callback.assigned_adviser_id == self.user.adviser_id
+        )
+
+
+def viewer(session: Session) -> Viewer:
+    user = me()
+    library_id = (
+        session.scalar(select(Adviser.home_library_id).where(Adviser.id == user.adviser_id))
+        if user.adviser_id is not None
+        else None
+    )
+    if not user.is_supervisor and user.adviser_id is None:
+        raise ApiError(403, "Your account is not linked to an adviser.")
+    return Viewer(user, library_id)
+
+
+def visible(query: Select[Any], who: Viewer) -> Select[Any]:
+    """Supervisors see every callback; an adviser theirs, plus unassigned ones of their home library."""
+    if who.user.is_supervisor:
+        return query
+    return query.where(
+        or_(
+            Callback.assigned_adviser_id == who.user.adviser_id,
+            and_(Callback.assigned_adviser_id.is_(None), Callback.library_id == who.home_library_id),
+        )
+    )
+
+
+@api_bp.get("/callbacks")
+def list_callbacks() -> ResponseReturnValue:
+    session = db_session()
+    who = viewer(session)
+    query = visible(select(Callback), who)
+    errors: dict[str, str] = {}
+    args = request.args
+    if args.get("status"):
+        wanted = args["status"].split(",")
+        unknown = [s for s in wanted if s not in {status.value for status in CallbackStatus}]
+        if unknown:
+            errors["status"] = (
+                f"Unknown status {unknown[0]!r}. Use: {', '.join(s.value for s in CallbackStatus)}."
+            )
+        query = query.where(Callback.status.in_(wanted))
+    if args.get("topic"):
+        if args["topic"] not in {topic.value for topic in Topic}:
+            errors["topic"] = f"Unknown topic {args['topic']!r}. Use: {', '.join(t.value for t in Topic)}."
+        query = query.where(Callback.topic == args["topic"])
+    if args.get("library"):
+        library_id = session.scalar(select(Library.id).where(Library.name == args["library"]))
+        if library_id is None:
+            errors["library"] = f"No library called {args['library']!r}."
+        query = query.where(Callback.library_id == library_id)
+    if args.get("adviser"):
+        if args["adviser"] == "none":
+            query = query.where(Callback.assigned_adviser_id.is_(None))
+        elif args["adviser"].isdigit():
+            query = query.where(Callback.assigned_adviser_id == int(args["adviser"]))
+        else:
+            errors["adviser"] = "Give an adviser id, or none for unassigned callbacks."
+    slot_from = moment_arg("slot_from", errors)
+    slot_to = moment_arg("slot_to", errors, end_of_day=True)
+    if slot_from and slot_to and slot_to <= slot_from:
+        errors["slot_to"] = "The end of the range must be after its start."
+    if slot_from:
+        query = query.where(Callback.slot_starts_at >= slot_from)
+    if slot_to:
+        query = query.where(Callback.slot_starts_at < slot_to)
+    page, per_page = paging(errors)
+    if errors:
+        raise field_errors(errors)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(
+            Callback.slot_starts_at.is_(None).desc(),
+            Callback.slot_starts_at,
+            Callback.created_at,
+            Callback.id,
+        )
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    names = _names(session, rows)
+    return jsonify(
+        callbacks=[callback_json(c, who, names) for c in rows], page=page, per_page=per_page, total=total
+    )
+
+
+@api_bp.get("/callbacks/<int:callback_id>")
+def get_callback(callback_id: int) -> ResponseReturnValue:
+    session = db_session()
+    who = viewer(session)
+    callback = _visible_callback(session, who, callback_id)
+    return jsonify(callback=callback_json(callback, who, _names(session, [callback])))
+
+
+@api_bp.post("/callbacks/<int:callback_id>/reassign")
+def reassign_callback(callback_id: int) -> ResponseReturnValue:
+    user = require_supervisor()
+    body = json_body()
+    adviser_id = body.get("adviser_id")
+    if isinstance(adviser_id, bool) or not isinstance(adviser_id, int):
+        raise field_errors({"adviser_id": "Give the id (a number) of the adviser to take this callback."})
+    session = db_session()
+    with session.begin():
+        who = viewer(session)
+        callback = _visible_callback(session, who, callback_id)
+        adviser = _adviser(session, adviser_id)
+        if adviser is None:
+            raise field_errors({"adviser_id": f"No adviser with id {adviser_id}."})
+        if not any(skill.topic == callback.topic for skill in adviser.skills):
+            topic = callback.topic.value.replace("_", " ")
+            raise field_errors({"adviser_id": f"{adviser.name} does not take {topic} calls."})
+        if callback.keeps_place:
+            raise ApiError(
+                409, "This resident is keeping their place in the queue: the next free adviser takes it."
+            )
+        changed = session.execute(
+            update(Callback)
+            .where(Callback.id == callback_id, Callback.status.in_(CHANGEABLE_CALLBACK_STATUSES))
+            .values(assigned_adviser_id=adviser_id, updated_at=services().clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:
+            raise ApiError(409, f"This callback is {callback.status.value}; it can no longer be reassigned.")
+    log.info("callback.reassigned", callback_id=callback_id, adviser_id=adviser_id, by_user_id=user.id)
+    return _fresh_callback(session, who, callback_id)
+
+
+@api_bp.post("/callbacks/<int:callback_id>/cancel")
+def cancel_callback(callback_id: int) -> ResponseReturnValue:
+    user = me()
+    body = json_body()
+    reason = " ".join((optional_text(body, "reason") or "").split())
+    if not reason:
+        raise field_errors(
+            {"reason": "Give a reason: the resident may ask why their callback was cancelled."}
+        )
+    if len(reason) > 200:
+        raise field_errors({"reason": "Keep the reason to 200 characters or fewer."})
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    with session.begin():
+        who = viewer(session)
+        callback = _visible_callback(session, who, callback_id)
+        waiting = session.scalar(
+            select(QueueEntry).where(
+                QueueEntry.callback_id == callback_id,
+                QueueEntry.call_id.is_(None),
+                QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES),
+            )
+        )
+        if waiting is not None and waiting.status == QueueEntryStatus.OFFERED:
+            raise ApiError(
+                409, "An adviser is being connected to this resident now; it can no longer be cancelled."
+            )
+        # Conditional, so a dialler claiming it at this moment and this cancel cannot both win.
+        cancelled = session.execute(
+            update(Callback)
+            .where(Callback.id == callback_id, Callback.status.in_(CHANGEABLE_CALLBACK_STATUSES))
+            .values(status=CallbackStatus.CANCELLED, cancelled_reason=reason, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if cancelled.rowcount != 1:
+            raise ApiError(
+                409,
+                f"This callback is {callback.status.value}; only requested or scheduled ones can be cancelled.",
+            )
+        if waiting is not None:
+            # A resident keeping their place: take them out of the live queue too, or an adviser would be rung.
+            ready_store(app_services, session).remove_waiting(f"callback-{callback_id}")
+            end_entry(session, waiting, QueueEntryStatus.ABANDONED, now, "callback cancelled")
+    log.info("callback.cancelled_in_console", callback_id=callback_id, by_user_id=user.id)
+    return _fresh_callback(session, who, callback_id)
+
+
+def _fresh_callback(session: Session, who: Viewer, callback_id: int) -> ResponseReturnValue:
+    callback = session.scalars(
+        select(Callback).where(Callback.id == callback_id).execution_options(populate_existing=True)
+    ).one()
+    return jsonify(callback=callback_json(callback, who, _names(session, [callback])))
+
+
+def _visible_callback(session: Session, who: Viewer, callback_id: int) -> Callback:
+    callback = session.scalar(visible(select(Callback).where(Callback.id == callback_id), who))
+    if callback is None:  # 404 rather than 403: an adviser learns nothing about other libraries' callbacks
+        raise ApiError(404, f"No callback {callback_id} that you can see.")
+    return callback
+
+
+@dataclass(frozen=True)
+class _Names:
+    libraries: dict[int, str]
+    advisers: dict[int, str]
+
+
+def _names(session: Session, callbacks: Any) -> _Names:
+    library_ids = {c.library_id for c in callbacks if c.library_id is not None}
+    adviser_ids = {c.assigned_adviser_id for c in callbacks if c.assigned_adviser_id is not None}
+    libraries = dict(
+        session.execute(select(Library.id, Library.name).where(Library.id.in_(library_ids))).tuples().all()
+    )
+    advisers = dict(
+        session.execute(select(Adviser.id, Adviser.name).where(Adviser.id.in_(adviser_ids))).tuples().all()
+    )
+    return _Names(libraries, advisers)
+
+
+def callback_json(callback: Callback, who: Viewer, names: _Names) -> dict[str, Any]:
+    in_full = who.sees_number(callback)
+    adviser_id = callback.assigned_adviser_id
+    return {
+        "id": callback.id,
+        "status": callback.status.value,
+        "topic": callback.topic.value,
+        "language": callback.language,
+        "number": callback.number if in_full else mask(callback.number),
+        "number_masked": not in_full,
+        "reference": callback.reference
+        if in_full or callback.reference is None
+        else mask(callback.reference),
+        "slot_starts_at": _iso(callback.slot_starts_at),
+        "slot_ends_at": _iso(callback.slot_ends_at),
+        "keeps_place": callback.keeps_place,
+        "attempts": callback.attempts,
+        "next_attempt_at": _iso(callback.next_attempt_at),
+        "last_result": callback.last_result,
+        "library": names.libraries.get(callback.library_id) if callback.library_id is not None else None,
+        "assigned_adviser": (
+            {"id": adviser_id, "name": names.advisers.get(adviser_id)} if adviser_id is not None else None
+        ),
+        "cancelled_reason": callback.cancelled_reason,
+        "created_at": callback.created_at.isoformat(),
+        "updated_at": callback.updated_at.isoformat(),
+        "completed_at": _iso(callback.completed_at),
+    }
+
+
+def mask(value: str) -> str:
+    """Keep the last three characters, enough to tell two callbacks apart, e.g. "•••••••••123"."""
+    return "•" * max(len(value) - 3, 3) + value[-3:]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def paging(errors: dict[str, str] | None = None) -> tuple[int, int]:
+    problems: dict[str, str] = {} if errors is None else errors
+    values = {}
+    for name, default, largest in (("page", 1, None), ("per_page", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)):
+        raw = request.args.get(name, str(default))
+        if not raw.isdigit() or int(raw) < 1 or (largest is not None and int(raw) > largest):
+            problems[name] = f"A whole number from 1{f' to {largest}' if largest else ''}."
+            values[name] = default
+        else:
+            values[name] = int(raw)
+    if errors is None and problems:
+        raise field_errors(problems)
+    return values["page"], values["per_page"]
+
+
+def moment_arg(name: str, errors: dict[str, str], end_of_day: bool = False) -> datetime | None:
+    """A date (a whole day in UK time; as an end, up to the end of that day) or a date-time with an offset."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), LOCAL)
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Use a date like 2026-11-25 or a time like 2026-11-25T14:00:00+00:00."
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL)

@@ -1,0 +1,122 @@
+"""What callers and advisers hear around the queue: short sentences, the caller's language where we have it.
+
+Caller-facing texts exist in English and Polish; other languages hear English (as the menu does where Twilio
+has no voice). Adviser whispers are English: advisers work in English and hear the caller's language named.
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.prompts import LANGUAGES, speaking_language
+
+CALLER_TEXTS: dict[str, dict[str, str]] = {
+    "next": {"en-GB": "You are next in the queue.", "pl-PL": "Jest Pan/Pani następny/a w kolejce."},
+    "position": {
+        "en-GB": "You are number {position} in the queue.",
+        "pl-PL": "Jest Pan/Pani numerem {position} w kolejce.",
+    },
+    "in_queue": {"en-GB": "You are in the queue.", "pl-PL": "Jest Pan/Pani w kolejce."},
+    "wait": {
+        "en-GB": "The wait is {estimate}.",
+        "pl-PL": "Czas oczekiwania: {estimate}.",
+    },
+    "no_estimate": {
+        "en-GB": "We can't estimate the wait right now.",
+        "pl-PL": "Nie możemy teraz oszacować czasu oczekiwania.",
+    },
+    "nobody": {
+        "en-GB": "No advisers for this are working right now.",
+        "pl-PL": "Żaden konsultant nie pracuje teraz w tej sprawie.",
+    },
+    "long_wait": {
+        "en-GB": "Sorry, it's a long wait today.",
+        "pl-PL": "Przepraszamy, dziś trzeba długo czekać.",
+    },
+    "keys": {
+        "en-GB": "To get a call back without losing your place, press 1. To keep waiting, press 2.",
+        "pl-PL": "Aby otrzymać oddzwonienie bez utraty miejsca, naciśnij 1. Aby dalej czekać, naciśnij 2.",
+    },
+    "keys_no_callback": {
+        "en-GB": "Please keep holding, or call us again later.",
+        "pl-PL": "Prosimy czekać albo zadzwonić ponownie później.",
+    },
+    "keep_waiting": {"en-GB": "Thank you for holding.", "pl-PL": "Dziękujemy za cierpliwość."},
+    "cannot_call_back": {
+        "en-GB": "Sorry, we can't call this number back. Please keep holding.",
+        "pl-PL": "Przepraszamy, nie możemy oddzwonić na ten numer. Prosimy czekać.",
+    },
+    "kept_place": {
+        "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
+        "{last_digits} when it's your turn. You can hang up now.",
+        "pl-PL": "Dziękujemy. Zachowuje Pan/Pani miejsce w kolejce. Konsultant oddzwoni na numer kończący się "
+        "na {last_digits}. Można się rozłączyć.",
+    },
+    "connecting": {"en-GB": "Connecting you to an adviser.", "pl-PL": "Łączymy z konsultantem."},
+    "still_your_place": {
+        "en-GB": "Sorry, that adviser couldn't take your call. You keep your place in the queue.",
+        "pl-PL": "Przepraszamy, ten konsultant nie mógł odebrać. Zachowuje Pan/Pani miejsce w kolejce.",
+    },
+    "goodbye": {
+        "en-GB": "Thank you for calling Kirklees Council. Goodbye.",
+        "pl-PL": "Dziękujemy. Do widzenia.",
+    },
+}
+
+ADVISER_TEXTS = {
+    "offer_gone": "This call is no longer waiting. Thank you.",
+    "not_accepted": "Call not accepted. You have been set to break.",
+    "calling_resident": "Calling the resident now.",
+    "adviser_done": "The call has ended. Thank you.",
+}
+
+TOPIC_NAMES = {
+    "council_tax": "council tax",
+    "housing_benefit": "housing benefit",
+    "general": "a general enquiry",
+}
+
+
+def say(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:
+    """Say a caller-facing text in the caller's language if we have it (and Twilio can speak it), else English."""
+    spoken = speaking_language(language)
+    texts = CALLER_TEXTS[name]
+    code = spoken.code if spoken.code in texts else "en-GB"
+    voice = LANGUAGES[code]
+    target.say(texts[code].format(**values), language=voice.say_language, voice=voice.voice)
+
+
+def say_to_adviser(target: VoiceResponse | Gather, text: str) -> None:
+    english = LANGUAGES["en-GB"]
+    target.say(ADVISER_TEXTS.get(text, text), language=english.say_language, voice=english.voice)
+
+
+def say_place(target: VoiceResponse | Gather, position: int | None, language: str) -> None:
+    if position == 1:
+        say(target, "next", language)
+    elif position:
+        say(target, "position", language, position=position)
+    else:
+        say(target, "in_queue", language)
+
+
+def _spoken_wait(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def whisper(
+    topic: str, language: str, reference: str | None, waited_seconds: int, callback: bool = False
+) -> str:
+    """What the adviser hears before taking a call (or ringing back a resident who kept their place)."""
+    what = TOPIC_NAMES.get(topic, topic.replace("_", " "))
+    opening = f"Call back a resident about {what}" if callback else f"Caller about {what}"
+    parts = [opening]
+    chosen = LANGUAGES.get(language)
+    if chosen is not None and chosen.code != "en-GB":
+        parts.append(f"in {chosen.name}" + ("" if chosen.has_voice else ", interpreter needed"))
+    if reference:
+        parts.append("reference " + " ".join(reference))
+    parts.append(f"waited {_spoken_wait(waited_seconds)}")
+    action = "ring them now" if callback else "take the call"
+    return ", ".join(parts) + f". Press 1 to {action}."

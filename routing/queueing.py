@@ -1,0 +1,184 @@
+"""A caller's place in the queue, in the database: joining, being offered, connecting, leaving.
+
+These functions run inside the caller's transaction and never talk to Redis or Twilio; routing/live.py
+mirrors the result into the shared store and routing/matching.py talks to Twilio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import (
+    ACTIVE_QUEUE_ENTRY_STATUSES,
+    Adviser,
+    AdviserState,
+    AdviserStateChange,
+    Call,
+    Callback,
+    Library,
+    QueueEntry,
+    QueueEntryStatus,
+    Topic,
+)
+
+MAX_PRIORITY = 10
+
+
+@dataclass(frozen=True)
+class QueuedCaller:
+    entry: QueueEntry
+    call_sid: str | None
+    home_library: str
+    created: (
+        bool  # False when the caller was already queued (a repeated waitUrl, a return after a missed offer)
+    )
+
+
+def home_library_for(session: Session, caller_number: str | None, default_library: str) -> str:
+    """The hub whose advisers are tried first: the one that last helped this resident (continuity), else default."""
+    if caller_number:
+        last = session.scalar(
+            select(Library.name)
+            .join(Adviser, Adviser.home_library_id == Library.id)
+            .join(QueueEntry, QueueEntry.adviser_id == Adviser.id)
+            .join(Call, QueueEntry.call_id == Call.id)
+            .where(Call.caller_number == caller_number, QueueEntry.status == QueueEntryStatus.CONNECTED)
+            .order_by(QueueEntry.connected_at.desc())
+            .limit(1)
+        )
+        if last:
+            return last
+    return default_library
+
+
+def join_queue(
+    session: Session,
+    call: Call,
+    topic: Topic,
+    language: str,
+    priority: int,
+    reasons: Sequence[str],
+    now: datetime,
+    default_library: str,
+) -> QueuedCaller:
+    """Queue the caller, or return their existing place (Twilio re-requests the waitUrl every hold round)."""
+    existing = active_entry_for_call(session, call.id)
+    if existing is not None:
+        return QueuedCaller(existing, call.call_sid, library_name(session, existing), created=False)
+    home = home_library_for(session, call.caller_number, default_library)
+    library_id = session.scalar(select(Library.id).where(Library.name == home))
+    entry = QueueEntry(
+        call_id=call.id,
+        topic=topic,
+        language=language,
+        home_library_id=library_id,
+        priority=max(0, min(MAX_PRIORITY, priority)),
+        priority_reasons=list(reasons),
+        joined_at=now,
+        status=QueueEntryStatus.WAITING,
+        skipped_adviser_ids=[],
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # A concurrent retry of the same waitUrl queued them a moment ago: use that place.
+        existing = active_entry_for_call(session, call.id)
+        assert existing is not None
+        return QueuedCaller(existing, call.call_sid, library_name(session, existing), created=False)
+    return QueuedCaller(entry, call.call_sid, home if library_id else default_library, created=True)
+
+
+def active_entry_for_call(session: Session, call_id: int) -> QueueEntry | None:
+    return session.scalar(
+        select(QueueEntry).where(
+            QueueEntry.call_id == call_id, QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES)
+        )
+    )
+
+
+def entry_by_key(session: Session, key: str) -> tuple[QueueEntry, Call | None] | None:
+    """The active entry behind a store id (a CallSid, or "callback-<id>" for a virtual entry)."""
+    if key.startswith("callback-"):
+        entry = session.scalar(
+            select(QueueEntry).where(
+                QueueEntry.callback_id == int(key.removeprefix("callback-")),
+                QueueEntry.call_id.is_(None),
+                QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES),
+            )
+        )
+        return (entry, None) if entry is not None else None
+    call = session.scalar(select(Call).where(Call.call_sid == key))
+    if call is None:
+        return None
+    entry = active_entry_for_call(session, call.id)
+    return (entry, call) if entry is not None else None
+
+
+def keep_place_for_callback(
+    session: Session, entry: QueueEntry, callback: Callback, now: datetime
+) -> QueueEntry:
+    """The caller hangs up but keeps their place: a virtual entry with the same join time replaces theirs."""
+    entry.status, entry.ended_at, entry.end_reason = QueueEntryStatus.LEFT_FOR_CALLBACK, now, "kept place"
+    virtual = QueueEntry(
+        call_id=None,
+        callback_id=callback.id,
+        topic=entry.topic,
+        language=entry.language,
+        home_library_id=entry.home_library_id,
+        priority=entry.priority,
+        priority_reasons=[*entry.priority_reasons, "callback keeping place"],
+        joined_at=entry.joined_at,
+        status=QueueEntryStatus.WAITING,
+        skipped_adviser_ids=list(entry.skipped_adviser_ids),
+    )
+    session.add(virtual)
+    session.flush()
+    return virtual
+
+
+def end_entry(
+    session: Session, entry: QueueEntry, status: QueueEntryStatus, now: datetime, reason: str
+) -> None:
+    if entry.status in ACTIVE_QUEUE_ENTRY_STATUSES or status == QueueEntryStatus.CONNECTED:
+        entry.status, entry.ended_at, entry.end_reason = status, now, reason[:64]
+
+
+def library_name(session: Session, entry: QueueEntry, default: str = "unknown") -> str:
+    if entry.home_library_id is None:
+        return default
+    return session.get_one(Library, entry.home_library_id).name
+
+
+def record_adviser_state(
+    session: Session,
+    adviser: Adviser,
+    state: AdviserState,
+    now: datetime,
+    reason: str,
+    by_user_id: int | None = None,
+) -> None:
+    """Write a state change to the database: the Adviser row and its AdviserStateChange event.
+
+    Routing calls it for changes it already made in the store (offered → on call, missed → break);
+    routing.advisers for console and CLI changes, with the user who made them (None: the system).
+    """
+    if adviser.state == state and adviser.state_reason == reason:
+        return
+    session.add(
+        AdviserStateChange(
+            adviser_id=adviser.id,
+            from_state=adviser.state,
+            to_state=state,
+            reason=reason[:200],
+            occurred_at=now,
+            changed_by_user_id=by_user_id,
+        )
+    )
+    adviser.state, adviser.state_since, adviser.state_reason = state, now, reason[:200]
