@@ -33,10 +33,9 @@ from callbacks import booking
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.prompts import dialogue
 from callbacks.slots import Slot, spoken_slot
-from ivr.calls import record_call_started
 from ivr.prompts import speaking_language
 from models import Call, Topic
-from routing.views import enqueue_caller
+from routing.views import call_of_request, enqueue_caller
 from runtime.logging import get_logger
 from runtime.services import Services
 from runtime.web import db_session, services
@@ -316,14 +315,7 @@ def _turn() -> Iterator[_Turn]:
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     with session.begin():
-        found = record_call_started(
-            session,
-            request.form.get("CallSid", ""),
-            request.form.get("From"),
-            request.form.get("To"),
-            now,
-            app_services.settings.default_region,
-        )
+        found = call_of_request(session, now)
         call = session.scalars(select(Call).where(Call.id == found.id).with_for_update()).one()
         yield _Turn(
             Dialogue.from_request(), session, call, now, app_services.settings.default_region, app_services

@@ -6,12 +6,7 @@ learnt the CallSid is settled against the right attempt.
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable
-from typing import Any
-
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -19,10 +14,9 @@ from callbacks import lifecycle, sms
 from ivr.prompts import LANGUAGES, speaking_language
 from routing.views import enqueue_caller
 from runtime.logging import get_logger
-from runtime.metrics import WEBHOOK_ERRORS, WEBHOOK_LATENCY
 from runtime.web import db_session, services
 from telephony.numbers import to_e164
-from telephony.webhooks import signature_is_valid, twilio_webhook, twiml
+from telephony.webhooks import guarded_webhook, twilio_webhook, twiml
 
 log = get_logger(__name__)
 callbacks_bp = Blueprint("callbacks", __name__)
@@ -87,34 +81,14 @@ def status() -> Response:
     return twiml(VoiceResponse())  # Twilio ignores a status callback's body
 
 
-def twilio_sms_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Like twilio_webhook for messaging: 403 unless signed; on any error an empty reply, never a 500."""
-
-    @functools.wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        route = request.endpoint or "unknown"
-        started = time.perf_counter()
-        try:
-            if not signature_is_valid():
-                WEBHOOK_ERRORS.labels(route=route, kind="bad_signature").inc()
-                log.warning(
-                    "webhook.rejected_signature", route=route, message_sid=request.form.get("MessageSid")
-                )
-                abort(403)
-            try:
-                return view(*args, **kwargs)
-            except Exception:
-                WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
-                log.exception("webhook.failed", route=route, message_sid=request.form.get("MessageSid"))
-                return _messaging(MessagingResponse())
-        finally:
-            WEBHOOK_LATENCY.labels(route=route).observe(time.perf_counter() - started)
-
-    return guarded
-
-
 def _messaging(response: MessagingResponse) -> Response:
     return Response(str(response), content_type="text/xml; charset=utf-8")
+
+
+# Messaging: on any error an empty reply (no text back), never a 500.
+twilio_sms_webhook = guarded_webhook(
+    lambda: _messaging(MessagingResponse()), sid_field="MessageSid", log_key="message_sid"
+)
 
 
 @callbacks_bp.post("/sms/inbound")

@@ -23,6 +23,7 @@ from models import (
     QueueEntry,
     QueueEntryStatus,
 )
+from routing.advisers import end_overdue_wrap_ups
 from routing.engine import Assignment
 from routing.live import (
     MATCH_JOB,
@@ -61,8 +62,6 @@ def match_waiting_callers() -> int:
 
     While anyone waits it runs again every TICK_SECONDS, because widening opens with time, not only on events.
     """
-    from routing.advisers import end_overdue_wrap_ups
-
     services = job_services()
     services.redis.delete(MATCH_PENDING_KEY)
     end_overdue_wrap_ups(services)  # wrap-ups whose timer job was lost with Redis

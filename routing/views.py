@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number
 from callbacks.service import request_callback
 from ivr.calls import record_call_started, record_event
@@ -33,6 +34,7 @@ from models import (
     Topic,
 )
 from routing import prompts
+from routing.advisers import finish_call
 from routing.live import entry_store_key, ready_store, request_matching, waiting_caller
 from routing.queueing import (
     active_entry_for_call,
@@ -80,15 +82,15 @@ def _topic(value: str | None) -> Topic:
     return Topic(value) if value in Topic._value2member_map_ else Topic.GENERAL
 
 
-def _call(session: Session, now: datetime) -> Call:
-    app_services = services()
+def call_of_request(session: Session, now: datetime) -> Call:
+    """The Call row of the Twilio request being answered (created if this CallSid is new to us)."""
     return record_call_started(
         session,
         request.form.get("CallSid", ""),
         request.form.get("From"),
         request.form.get("To"),
         now,
-        app_services.settings.default_region,
+        services().settings.default_region,
     )
 
 
@@ -100,7 +102,7 @@ def wait() -> Response:
     now, settings = app_services.clock.now(), app_services.settings
     topic = _topic(request.args.get("topic"))
     with session.begin():
-        call = _call(session, now)
+        call = call_of_request(session, now)
         queued = join_queue(
             session,
             call,
@@ -163,7 +165,7 @@ def key() -> Response:
     now, settings = app_services.clock.now(), app_services.settings
     response = VoiceResponse()
     with session.begin():
-        call = _call(session, now)
+        call = call_of_request(session, now)
         entry = active_entry_for_call(session, call.id)
         number = check_callback_number(call.caller_number, settings.default_region).number
         pressed_1 = request.form.get("Digits") == "1"
@@ -266,7 +268,7 @@ def connect() -> Response:
         found = _offered_entry(session)
         if found is None or found[0].status != QueueEntryStatus.OFFERED:
             # A stale or unknown offer: back to the queue rather than a dead end.
-            call = _call(session, app_services.clock.now())
+            call = call_of_request(session, app_services.clock.now())
             enqueue_caller(response, call.topic.value if call.topic else Topic.GENERAL.value, call.language)
             return twiml(response)
         entry, adviser = found
@@ -388,8 +390,6 @@ def dial_result() -> Response:
 
 
 def _conversation_over(session: Session, entry: QueueEntry, adviser: Adviser, now: datetime) -> None:
-    from routing.advisers import finish_call
-
     if entry.ended_at is None:
         entry.ended_at, entry.end_reason = now, "conversation ended"
         if adviser.state == AdviserState.ON_CALL:
@@ -476,12 +476,8 @@ def callback_dial_result() -> Response:
                 )
                 retry_callback_id = callback.id
             if adviser.state == AdviserState.ON_CALL:
-                from routing.advisers import finish_call
-
                 finish_call(app_services, session, adviser.id)
     if retry_callback_id is not None:
-        from callbacks.lifecycle import schedule_callback
-
         schedule_callback(app_services, retry_callback_id)
     prompts.say_to_adviser(response, "adviser_done")
     response.hangup()

@@ -78,29 +78,37 @@ def safe_twiml() -> VoiceResponse:
     return response
 
 
-def twilio_webhook(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Guard a Twilio-facing view: 403 unless signed, never 500, latency and errors counted per route."""
+def guarded_webhook(
+    safe_reply: Callable[[], Response], sid_field: str = "CallSid", log_key: str = "call_sid"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build a guard for Twilio-facing views: 403 unless signed; on any error log (with the sid) and answer
+    `safe_reply()` instead of a 500; latency and errors counted per route."""
 
-    @functools.wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        route = request.endpoint or "unknown"
-        started = time.perf_counter()
-        try:
-            if not signature_is_valid():
-                WEBHOOK_ERRORS.labels(route=route, kind="bad_signature").inc()
-                log.warning(
-                    "webhook.rejected_signature",
-                    route=route,
-                    call_sid=request.form.get("CallSid"),
-                )
-                abort(403)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            route = request.endpoint or "unknown"
+            started = time.perf_counter()
             try:
-                return view(*args, **kwargs)
-            except Exception:
-                WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
-                log.exception("webhook.failed", route=route, call_sid=request.form.get("CallSid"))
-                return twiml(safe_twiml())
-        finally:
-            WEBHOOK_LATENCY.labels(route=route).observe(time.perf_counter() - started)
+                if not signature_is_valid():
+                    WEBHOOK_ERRORS.labels(route=route, kind="bad_signature").inc()
+                    log.warning(
+                        "webhook.rejected_signature", route=route, **{log_key: request.form.get(sid_field)}
+                    )
+                    abort(403)
+                try:
+                    return view(*args, **kwargs)
+                except Exception:
+                    WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
+                    log.exception("webhook.failed", route=route, **{log_key: request.form.get(sid_field)})
+                    return safe_reply()
+            finally:
+                WEBHOOK_LATENCY.labels(route=route).observe(time.perf_counter() - started)
 
-    return guarded
+        return guarded
+
+    return decorate
+
+
+# Voice: the caller hears a short apology and is offered a callback or an adviser.
+twilio_webhook = guarded_webhook(lambda: twiml(safe_twiml()))

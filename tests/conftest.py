@@ -15,7 +15,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
@@ -188,3 +188,17 @@ def live_service(settings: Settings, clock: ControllableClock) -> Iterator[LiveS
     with serve_live(settings, clock, before_serving=fresh_state) as service:
         yield service
         service.services.redis.flushdb()
+
+
+def callback_with_attempts(session_factory, callback_id):  # type: ignore[no-untyped-def]
+    """A callback and its dial attempts, oldest first, read fresh from the database."""
+    from models import Callback, CallbackAttempt
+
+    with session_factory() as session:
+        callback = session.get_one(Callback, callback_id)
+        attempts = session.scalars(
+            select(CallbackAttempt)
+            .where(CallbackAttempt.callback_id == callback_id)
+            .order_by(CallbackAttempt.number)
+        ).all()
+        return callback, attempts

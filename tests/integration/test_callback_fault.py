@@ -17,14 +17,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
 
 from callbacks.lifecycle import schedule_callback
 from callbacks.service import request_callback
 from config import DEMO_ACCOUNT_SID
-from models import Callback, CallbackAttempt, CallbackStatus, Topic
+from models import CallbackStatus, Topic
 from simulator.clock import SimulatedClock
-from tests.conftest import REPO_ROOT, TEST_AUTH_TOKEN
+from tests.conftest import REPO_ROOT, TEST_AUTH_TOKEN, callback_with_attempts
 
 RESIDENT = "+447400123456"
 WAIT_SECONDS = 60
@@ -104,14 +103,7 @@ def _book(live) -> int:
 
 
 def _state(live, callback_id):
-    with live.services.session_factory() as session:
-        callback = session.get_one(Callback, callback_id)
-        attempts = session.scalars(
-            select(CallbackAttempt)
-            .where(CallbackAttempt.callback_id == callback_id)
-            .order_by(CallbackAttempt.number)
-        ).all()
-        return callback, attempts
+    return callback_with_attempts(live.services.session_factory, callback_id)
 
 
 def _wait_for(condition, what: str) -> None:

@@ -9,7 +9,6 @@ from xml.etree import ElementTree
 import pytest
 from rq.job import JobStatus
 from rq.registry import ScheduledJobRegistry
-from sqlalchemy import select
 
 from callbacks import lifecycle
 from callbacks.lifecycle import (
@@ -24,7 +23,7 @@ from callbacks.service import request_callback
 from ivr.hours import LONDON
 from models import Callback, CallbackAttempt, CallbackStatus, Topic
 from simulator.live import run_queued_jobs
-from tests.conftest import call_form
+from tests.conftest import call_form, callback_with_attempts
 
 MOBILE = "+447400123456"
 LANDLINE = "+441484123456"
@@ -41,14 +40,7 @@ def book(services, now, number=MOBILE, due=None, slot=None, confirmed=True) -> i
 
 
 def state(services, callback_id):
-    with services.session_factory() as session:
-        callback = session.get_one(Callback, callback_id)
-        attempts = session.scalars(
-            select(CallbackAttempt)
-            .where(CallbackAttempt.callback_id == callback_id)
-            .order_by(CallbackAttempt.number)
-        ).all()
-        return callback, attempts
+    return callback_with_attempts(services.session_factory, callback_id)
 
 
 def queued_job_ids(services) -> list[str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from callbacks.lifecycle import reconcile, schedule_callback
 from callbacks.service import request_callback
-from models import Callback, CallbackAttempt, CallbackStatus, Topic
+from models import CallbackStatus, Topic
 from simulator.live import CouncilLine
+from tests.conftest import callback_with_attempts
 
 RESIDENT = "+447400123456"  # a valid UK mobile (the 07700 900 drama range is not)
 
@@ -34,14 +34,7 @@ def book(line, number=RESIDENT, topic=Topic.COUNCIL_TAX, slot=None) -> int:
 
 
 def stored(line, callback_id):
-    with line.live.services.session_factory() as session:
-        callback = session.get_one(Callback, callback_id)
-        attempts = session.scalars(
-            select(CallbackAttempt)
-            .where(CallbackAttempt.callback_id == callback_id)
-            .order_by(CallbackAttempt.number)
-        ).all()
-        return callback, attempts
+    return callback_with_attempts(line.live.services.session_factory, callback_id)
 
 
 def outbound_calls_to(line, number):
