@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, String, Text, TextClause, bindparam, cast, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Call, CallEvent
@@ -25,19 +24,24 @@ def record_call_started(
     existing = session.scalar(select(Call).where(Call.call_sid == call_sid))
     if existing is not None:
         return existing
-    call = Call(
-        call_sid=call_sid,
-        caller_number=to_e164(from_raw, region),
-        dialled_number=to_e164(to_raw, region),
-        started_at=now,
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    # ON CONFLICT rather than a savepoint: two concurrent retries both succeed and share the winner's row, and
+    # it works outside a transaction too (the autocommit menu step).
+    connection.execute(
+        insert(Call)
+        .values(
+            call_sid=call_sid,
+            caller_number=to_e164(from_raw, region),
+            dialled_number=to_e164(to_raw, region),
+            started_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["call_sid"])
     )
-    try:
-        with session.begin_nested():
-            session.add(call)
-    except IntegrityError:
-        # Two concurrent retries raced; the other one won, use its row.
-        return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
-    return call
+    return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
 
 
 def record_event(

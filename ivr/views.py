@@ -49,11 +49,17 @@ def _reply(menu: MenuTurn | str) -> Response:
     return twiml_text(reply)
 
 
-def _answer(take_step: Callable[[Session], MenuTurn | str]) -> Response:
-    """Take a menu step in one transaction; if a duplicate won the race, roll back and answer what it did."""
+def _answer(take_step: Callable[[Session], MenuTurn | str], one_write: bool = False) -> Response:
+    """Take a menu step in one transaction; if a duplicate won the race, roll back and answer what it did.
+
+    `one_write`: the step reads the call once and saves with one statement that is atomic and guarded by
+    itself (PostgreSQL), so it needs no transaction around it: autocommit saves the BEGIN and COMMIT round trips.
+    """
     session = db_session()
     try:
         with session.begin():
+            if one_write and session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             return _reply(take_step(session))
     except StepAlreadyTaken:
         with session.begin():
@@ -131,7 +137,8 @@ def step() -> Response:
             app_services.clock.now(),
             app_services.settings.default_region,
             library_hours,
-        )
+        ),
+        one_write=True,
     )
 
 
