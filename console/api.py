@@ -443,7 +443,7 @@ def cancel_callback(callback_id: int) -> ResponseReturnValue:
         if waiting is not None:
             # A resident keeping their place: take them out of the live queue too, or an adviser would be rung.
             ready_store(app_services, session).remove_waiting(f"callback-{callback_id}")
-            end_entry(session, waiting, QueueEntryStatus.ABANDONED, now, "callback cancelled")
+            end_entry(waiting, QueueEntryStatus.ABANDONED, now, "callback cancelled")
     log.info("callback.cancelled_in_console", callback_id=callback_id, by_user_id=user.id)
     return _fresh_callback(session, who, callback_id)
 

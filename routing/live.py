@@ -22,6 +22,7 @@ from models import (
     QueueEntryStatus,
 )
 from routing.engine import WaitingCaller
+from routing.queueing import UNKNOWN_LIBRARY
 from routing.redis_store import RedisRoutingStore
 from routing.store import AdviserProfile, AdviserStatus, RoutingSnapshot
 from routing.widening import default_rules
@@ -38,7 +39,6 @@ MATCH_JOB = "routing.matching.match_waiting_callers"
 # Set while a matcher run is queued: a burst of triggers costs one job. Expires in case that job is lost.
 MATCH_PENDING_KEY = "routing-match-pending"
 MATCH_PENDING_SECONDS = 30
-UNKNOWN_LIBRARY = "unknown"
 
 
 @dataclass

@@ -33,7 +33,7 @@ from routing.live import (
     ready_store,
     waiting_caller,
 )
-from routing.queueing import entry_by_key, library_name, record_adviser_state
+from routing.queueing import end_entry, entry_by_key, library_name, record_adviser_state
 from runtime.logging import get_logger
 from runtime.services import Services
 from runtime.worker import job_services
@@ -157,7 +157,7 @@ def _still_wanted(session: Session, entry: QueueEntry, now: datetime) -> bool:
     callback = session.get(Callback, entry.callback_id)
     if callback is not None and callback.status in ACTIVE_CALLBACK_STATUSES:
         return True
-    entry.status, entry.ended_at, entry.end_reason = QueueEntryStatus.FAILED, now, "callback no longer active"
+    end_entry(entry, QueueEntryStatus.FAILED, now, "callback no longer active")
     return False
 
 

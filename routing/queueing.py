@@ -125,7 +125,7 @@ def keep_place_for_callback(
     session: Session, entry: QueueEntry, callback: Callback, now: datetime
 ) -> QueueEntry:
     """The caller hangs up but keeps their place: a virtual entry with the same join time replaces theirs."""
-    entry.status, entry.ended_at, entry.end_reason = QueueEntryStatus.LEFT_FOR_CALLBACK, now, "kept place"
+    end_entry(entry, QueueEntryStatus.LEFT_FOR_CALLBACK, now, "kept place")
     virtual = QueueEntry(
         call_id=None,
         callback_id=callback.id,
@@ -143,14 +143,16 @@ def keep_place_for_callback(
     return virtual
 
 
-def end_entry(
-    session: Session, entry: QueueEntry, status: QueueEntryStatus, now: datetime, reason: str
-) -> None:
-    if entry.status in ACTIVE_QUEUE_ENTRY_STATUSES or status == QueueEntryStatus.CONNECTED:
+def end_entry(entry: QueueEntry, status: QueueEntryStatus, now: datetime, reason: str) -> None:
+    """Close a live place in the queue with its final status; an entry already closed is left as it was."""
+    if entry.status in ACTIVE_QUEUE_ENTRY_STATUSES:
         entry.status, entry.ended_at, entry.end_reason = status, now, reason[:64]
 
 
-def library_name(session: Session, entry: QueueEntry, default: str = "unknown") -> str:
+UNKNOWN_LIBRARY = "unknown"
+
+
+def library_name(session: Session, entry: QueueEntry, default: str = UNKNOWN_LIBRARY) -> str:
     if entry.home_library_id is None:
         return default
     return session.get_one(Library, entry.home_library_id).name

@@ -38,6 +38,7 @@ from routing.advisers import finish_call
 from routing.live import entry_store_key, ready_store, request_matching, waiting_caller
 from routing.queueing import (
     active_entry_for_call,
+    end_entry,
     join_queue,
     keep_place_for_callback,
     library_name,
@@ -545,4 +546,4 @@ def caller_hung_up(session: Session, entry: QueueEntry, now: datetime) -> None:
         record_adviser_state(session, adviser, AdviserState.AVAILABLE, now, "caller hung up")
     else:
         store.remove_waiting(key)
-    entry.status, entry.ended_at, entry.end_reason = QueueEntryStatus.ABANDONED, now, "caller hung up"
+    end_entry(entry, QueueEntryStatus.ABANDONED, now, "caller hung up")
