@@ -82,7 +82,12 @@ def adviser_profile(adviser: Adviser) -> AdviserProfile:
 def routing_store(services: Services, session: Session) -> RedisRoutingStore:
     """This process's store, with widening rules from the libraries' neighbour lists (re-read every minute)."""
     cached = _stores.get(id(services))
-    if cached is None or time.monotonic() - cached.built_at > RULES_CACHE_SECONDS:
+    # Keyed by id(services): check the client too, since a new Services may reuse a freed one's id.
+    if (
+        cached is None
+        or cached.store.client is not services.redis
+        or time.monotonic() - cached.built_at > RULES_CACHE_SECONDS
+    ):
         libraries = session.scalars(select(Library)).all()
         rules = default_rules({library.name: library.neighbours for library in libraries})
         cached = _CachedStore(RedisRoutingStore(services.redis, rules), time.monotonic())
@@ -98,12 +103,12 @@ def ready_store(services: Services, session: Session) -> RedisRoutingStore:
     return store
 
 
-def rebuild(services: Services, session: Session, store: RedisRoutingStore) -> RoutingSnapshot:
+def rebuild(services: Services, session: Session, store: RedisRoutingStore) -> None:
     """Replace the store's contents with what the database says; one process at a time."""
     lock = services.redis.lock(REBUILD_LOCK_KEY, timeout=30, blocking_timeout=10)
     with lock:
         if services.redis.exists(BUILT_MARKER_KEY):
-            return store.snapshot()  # another process rebuilt it while we waited
+            return  # another process rebuilt it while we waited
         snapshot = snapshot_from_database(session)
         store.rebuild_from(snapshot)
         services.redis.set(BUILT_MARKER_KEY, services.clock.now().isoformat())
@@ -113,7 +118,6 @@ def rebuild(services: Services, session: Session, store: RedisRoutingStore) -> R
         offered=len(snapshot.offered),
         advisers=len(snapshot.advisers),
     )
-    return snapshot
 
 
 def snapshot_from_database(session: Session) -> RoutingSnapshot:
