@@ -72,6 +72,8 @@ MAX_DIAL_WAIT = timedelta(seconds=5)
 # A dial job RQ still calls "started" while its callback has been due this long died with its worker (a healthy
 # one claims within moments of the due time): the reconciler replaces it.
 DIAL_JOB_DEAD_AFTER = MAX_DIAL_WAIT + timedelta(seconds=5)
+# How often each worker sweeps for dials RQ lost or stalled (one worker per sweep does the work).
+DIAL_SWEEP_SECONDS = 0.5
 SHORTEST_SLEEP = 0.001  # seconds: a clock that lags the sleeps is not polled in a tight loop
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -593,6 +595,19 @@ def reconcile(services: Services) -> ReconcileReport:
     return ReconcileReport(dials, stale, texts)
 
 
+def sweep_due_dials(services: Services) -> int:
+    """Queue now every dial starting within DIAL_LEAD that RQ does not hold in flight; returns how many.
+
+    RQ's scheduled jobs live only in Redis, and RQ's scheduler is one process whose lock outlives it for a
+    minute when it is killed: between a lost schedule and the next reconciler run, dials would start seconds
+    late. The worker runs this every DIAL_SWEEP_SECONDS (runtime.worker.DialSweeper), so a dial RQ lost or
+    stalled starts at most about that late. Cheap when nothing is lost: one indexed query and one Redis
+    round trip for the dials of the next second.
+    """
+    now = services.clock.now()
+    return _reenqueue_dials(services, now, now + DIAL_LEAD)
+
+
 def _reenqueue_dials(services: Services, now: datetime, horizon: datetime) -> int:
     """Give every callback due before `horizon` a dial job, unless RQ already holds one for that attempt."""
     with services.session_factory() as session:
@@ -608,17 +623,10 @@ def _reenqueue_dials(services: Services, now: datetime, horizon: datetime) -> in
     enqueued = 0
     for row, job in zip(rows, jobs, strict=True):
         status = job.get_status(refresh=False) if job is not None else None
-        due = row.next_attempt_at <= now
-        if (
-            job is not None
-            and status == JobStatus.STARTED
-            and row.next_attempt_at <= now - DIAL_JOB_DEAD_AFTER
-        ):
-            # Its worker was killed before claiming (RQ would call it "started" for minutes): replace it.
-            job.delete()
+        if job is not None and _stuck(status, row.next_attempt_at, now):
+            job.delete()  # out of RQ's schedule and registries, so a scheduler coming back cannot run it too
             status = None
-        # A due job still "scheduled" in RQ means its scheduler is not running: queue it ourselves.
-        if status in (IN_FLIGHT if due else WAITING_OR_IN_FLIGHT):
+        if status in WAITING_OR_IN_FLIGHT:
             continue
         _enqueue(
             services,
@@ -631,6 +639,15 @@ def _reenqueue_dials(services: Services, now: datetime, horizon: datetime) -> in
         )
         enqueued += 1
     return enqueued
+
+
+def _stuck(status: JobStatus | None, due: datetime, now: datetime) -> bool:
+    """Whether RQ holds a dial job that will not start (or finish) by itself in time."""
+    if status == JobStatus.SCHEDULED:
+        # Due, so its start time (DIAL_LEAD before) passed a scheduler poll ago: no scheduler is running.
+        return due <= now
+    # Its worker was killed before claiming (RQ would call it "started" for minutes).
+    return status == JobStatus.STARTED and due <= now - DIAL_JOB_DEAD_AFTER
 
 
 def _reenqueue_texts(services: Services, now: datetime) -> int:

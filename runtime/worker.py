@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from rq import SimpleWorker
 
@@ -22,6 +23,47 @@ def job_services() -> Services:
     return _services
 
 
+class DialSweeper(threading.Thread):
+    """Every DIAL_SWEEP_SECONDS, queue the dials of the next second that RQ lost or stalled (see sweep_due_dials).
+
+    A thread of the worker process, not an RQ job: it must keep going exactly when RQ's queue, schedule or
+    scheduler process is what failed, and while the worker's own thread is busy with a job. Each worker runs
+    one; a short Redis lock lets one of them sweep per interval. Redis or the database being away is logged
+    once and retried on the next tick.
+    """
+
+    LOCK_KEY = "callbacks:dial-sweep"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(name="dial-sweeper", daemon=True)
+        self.services = services
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from callbacks.lifecycle import DIAL_SWEEP_SECONDS
+
+        failing = False
+        while not self.stopped.wait(DIAL_SWEEP_SECONDS):
+            try:
+                self.sweep_once(lock_ms=int(DIAL_SWEEP_SECONDS * 800))
+                failing = False
+            except Exception:
+                if not failing:
+                    log.exception("callback.dial_sweep_failed")
+                failing = True
+
+    def sweep_once(self, lock_ms: int) -> int | None:
+        """Sweep if no other worker swept in the last `lock_ms`; the number of dials queued, None if skipped."""
+        from callbacks.lifecycle import sweep_due_dials
+
+        if not self.services.redis.set(self.LOCK_KEY, os.getpid(), nx=True, px=lock_ms):
+            return None
+        recovered = sweep_due_dials(self.services)
+        if recovered:
+            log.warning("callback.dials_recovered", dials_enqueued=recovered)
+        return recovered
+
+
 class ContactCentreWorker(SimpleWorker):
     """RQ's non-forking worker whose maintenance round also keeps the callback reconciler scheduled.
 
@@ -34,6 +76,9 @@ class ContactCentreWorker(SimpleWorker):
     A chain of scheduled reconciler runs dies with a flushed or restarted Redis; the worker outlives that, so
     it re-arms the chain (and RQ's own maintenance restarts a scheduler the restart killed).
     """
+
+    # After losing Redis, retry every second rather than backing off to a minute: dials are due meanwhile.
+    max_connection_wait_time = 1.0
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -57,12 +102,17 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
 
     # Whatever the last worker left (a dial it died in, jobs a flushed Redis lost) is picked up before new work.
     reconcile(_services)
+    sweeper = DialSweeper(_services)
+    sweeper.start()
     worker = ContactCentreWorker(
         [_services.queue],
         connection=_services.redis,
         maintenance_interval=max(1, settings.callback_reconcile_seconds),
     )
-    worker.work(with_scheduler=True, burst=burst)
+    try:
+        worker.work(with_scheduler=True, burst=burst)
+    finally:
+        sweeper.stopped.set()
 
 
 def main() -> None:

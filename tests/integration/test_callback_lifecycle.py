@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
@@ -18,10 +19,12 @@ from callbacks.lifecycle import (
     reconcile,
     retry_time,
     schedule_callback,
+    sweep_due_dials,
 )
 from callbacks.service import request_callback
 from ivr.hours import LONDON
 from models import Callback, CallbackAttempt, CallbackStatus, Topic
+from runtime.worker import DialSweeper
 from simulator.live import run_queued_jobs
 from tests.conftest import call_form, callback_with_attempts
 
@@ -193,6 +196,68 @@ def test_reconciler_reschedules_upcoming_dials_a_flush_lost(app, clock):
     assert report.dials_enqueued == 1
     assert dial_job_id(callback_id, 1) in ScheduledJobRegistry(queue=services.queue).get_job_ids()
     assert queued_job_ids(services) == []
+
+
+# --- the dial sweep: what RQ lost or stalled is queued within a moment, not at the next reconcile ----------
+
+
+def test_sweep_queues_at_once_a_dial_of_the_next_second_that_a_redis_restart_lost(app, clock):
+    services = app.extensions["contact_centre"]
+    soon = book(services, clock.now(), due=clock.now() + timedelta(milliseconds=700))
+    later = book(services, clock.now(), number=LANDLINE, due=clock.now() + timedelta(seconds=30))
+    schedule_callback(services, soon)
+    schedule_callback(services, later)
+    services.redis.flushdb()  # a restarted Redis: queue, schedule and scheduler lock all gone
+
+    assert sweep_due_dials(services) == 1  # the next second's dial; the later one is left to the reconciler
+    assert sweep_due_dials(services) == 0  # queued now: a second sweep adds nothing
+    assert queued_job_ids(services) == [dial_job_id(soon, 1)]
+
+
+def test_sweep_leaves_alone_dials_rq_holds_and_will_start_in_time(app, clock):
+    services = app.extensions["contact_centre"]
+    queued = book(services, clock.now(), due=clock.now() + timedelta(milliseconds=300))
+    schedule_callback(services, queued)  # within DIAL_LEAD: queued straight away
+    scheduled = book(services, clock.now(), number=LANDLINE, due=clock.now() + timedelta(seconds=2))
+    schedule_callback(services, scheduled)  # in RQ's schedule, for a second from now
+    clock.advance(timedelta(seconds=1, milliseconds=100))  # its start time just passed: the scheduler polls soon
+
+    assert sweep_due_dials(services) == 0
+    assert queued_job_ids(services) == [dial_job_id(queued, 1)]
+    assert ScheduledJobRegistry(queue=services.queue).get_job_ids() == [dial_job_id(scheduled, 1)]
+
+
+def test_sweep_takes_a_dial_out_of_rqs_schedule_when_no_scheduler_moved_it(app, clock):
+    services = app.extensions["contact_centre"]
+    callback_id = book(services, clock.now(), due=clock.now() + timedelta(seconds=10))
+    schedule_callback(services, callback_id)
+    clock.advance(timedelta(seconds=10))  # due, so its start time passed a scheduler poll ago
+
+    assert sweep_due_dials(services) == 1
+    # Moved, not copied: a scheduler that comes back finds nothing left to run a second time.
+    assert ScheduledJobRegistry(queue=services.queue).get_job_ids() == []
+    assert queued_job_ids(services) == [dial_job_id(callback_id, 1)]
+
+
+def test_one_worker_sweeps_per_interval_and_the_sweeper_thread_recovers_a_lost_dial(app, clock):
+    services = app.extensions["contact_centre"]
+    callback_id = book(services, clock.now(), due=clock.now() + timedelta(milliseconds=500))
+    first, second = DialSweeper(services), DialSweeper(services)
+
+    assert first.sweep_once(lock_ms=60_000) == 1
+    assert second.sweep_once(lock_ms=60_000) is None  # the other worker swept a moment ago
+    services.redis.flushdb()
+
+    second.start()  # the real thread, on its real interval
+    try:
+        deadline = time.monotonic() + 10
+        while dial_job_id(callback_id, 1) not in queued_job_ids(services) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        second.stopped.set()
+        second.join(timeout=5)
+    assert queued_job_ids(services) == [dial_job_id(callback_id, 1)]
+    assert not second.is_alive()
 
 
 def test_stale_claim_whose_call_twilio_finished_unanswered_is_settled_and_retried(live_service):
