@@ -156,9 +156,16 @@ class CouncilLine:
     def journey_nodes(self, call_sid: str) -> list[str]:
         return [event["node"] for event in journey_of(self.live.services, call_sid) if event["node"]]
 
-    def callbacks_for(self, number: str) -> int:
+    def callbacks_booked_on(self, call_sid: str) -> int:
+        """Callbacks this call booked, whichever number they ring (a withheld caller keys one)."""
         with self.live.services.session_factory() as session:
-            return len(session.scalars(select(Callback).where(Callback.number == number)).all())
+            return len(
+                session.scalars(
+                    select(Callback.id)
+                    .join(Call, Call.id == Callback.call_id)
+                    .where(Call.call_sid == call_sid)
+                ).all()
+            )
 
 
 def journey_of(services: Services, call_sid: str) -> list[dict[str, Any]]:

@@ -295,7 +295,7 @@ class ScenarioLine(Protocol):
 
     def journey_nodes(self, call_sid: str) -> list[str]: ...
 
-    def callbacks_for(self, number: str) -> int: ...
+    def callbacks_booked_on(self, call_sid: str) -> int: ...
 
 
 def _summary(phrases: list[str], limit: int = 400) -> str:
@@ -337,9 +337,9 @@ def _check(kind: str, wanted: Any, call: Call, scenario: Scenario, line: Scenari
         if wanted not in queues:
             return f"expected to reach queue {wanted!r}; queues reached: {', '.join(queues) or 'none'}"
     elif kind == "callback_booked":
-        count = line.callbacks_for(scenario.caller) if scenario.caller else 0
+        count = line.callbacks_booked_on(call.sid)
         if wanted and count == 0:
-            return f"expected a callback booked for {scenario.caller or 'the withheld caller'}; none found"
+            return "expected a callback booked on this call; none found"
         if not wanted and count:
             return f"expected no callback booked; found {count}"
     elif kind == "sms_sent":

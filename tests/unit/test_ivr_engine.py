@@ -13,7 +13,6 @@ from ivr.engine import (
     CallState,
     Enqueue,
     Gather,
-    Hangup,
     OfferCallback,
     Say,
     SendSms,
@@ -358,7 +357,7 @@ def test_closed_on_saturday_texts_a_self_service_link_and_offers_a_callback():
     steps = call([keys("1"), keys("2"), keys("1")], CallContext(now=SATURDAY, caller_has_mobile=True))
 
     final = steps[-1]
-    assert spoken(final)[0] == "Sorry, our lines are closed now."
+    assert spoken(final)[0] == "Sorry, our lines are closed now. We're open Monday to Friday, 9 till 5."
     sms = [action for action in final.actions if isinstance(action, SendSms)]
     assert len(sms) == 1 and "https://www.kirklees.gov.uk" in sms[0].text
     assert handover(final) == OfferCallback(topic="housing_benefit", language="en-GB", reasons=("closed",))
@@ -372,12 +371,16 @@ def test_closed_caller_on_a_landline_gets_a_callback_offer_without_a_text():
     assert isinstance(handover(steps[-1]), OfferCallback)
 
 
-def test_closed_caller_with_a_withheld_number_hears_the_opening_hours_and_goodbye_before_hangup():
-    steps = call([keys("1"), keys("0")], CallContext(now=SATURDAY, caller_withheld=True))
+def test_closed_caller_with_a_withheld_number_hears_the_opening_hours_and_is_still_offered_a_callback():
+    # Not turned away: the callback dialogue asks them to key the number to ring.
+    steps = call(
+        [keys("1"), keys("0")], CallContext(now=SATURDAY, caller_withheld=True, caller_has_mobile=False)
+    )
 
     final = steps[-1]
-    assert isinstance(final.actions[-1], Hangup)
-    assert final.actions[-2].text.endswith("Goodbye.")
+    assert "Monday to Friday, 9 till 5" in spoken(final)[0]
+    assert not [action for action in final.actions if isinstance(action, SendSms)]
+    assert handover(final) == OfferCallback(topic="general", language="en-GB", reasons=("closed",))
 
 
 def test_polish_caller_gets_the_closed_text_in_polish():
