@@ -21,6 +21,8 @@ CALLABLE_BY_DEFAULT = frozenset(
 )
 ONLY_UK = "We can only call UK mobile and landline numbers."
 MAX_KEYED_DIGITS = 15  # the longest number E.164 allows
+# NumberCheck.refused codes besides the lower-cased phonenumbers type names (see `refused_kind`).
+INVALID, INTERNATIONAL = "invalid", "international"
 
 _KIND_WORDS = {
     PhoneNumberType.PREMIUM_RATE: "a premium rate number",
@@ -32,6 +34,15 @@ _KIND_WORDS = {
     PhoneNumberType.PAGER: "a pager number",
     PhoneNumberType.VOICEMAIL: "a voicemail number",
 }
+
+
+def refused_kind(kind: int) -> str:
+    """Return the `refused` code for a kind of number: PhoneNumberType.PREMIUM_RATE → "premium_rate"."""
+    return PhoneNumberType.to_string(kind).lower()
+
+
+# The kinds the spoken reason names (others get "not a number we can call"), as `refused` codes.
+NAMED_KINDS = frozenset(refused_kind(kind) for kind in _KIND_WORDS)
 
 
 @dataclass(frozen=True)
@@ -60,15 +71,13 @@ def check_callback_number(
         return _invalid()
     if parsed.country_code != UK_COUNTRY_CODE:
         # International numbers are refused whether or not phonenumbers knows the country's plan.
-        return NumberCheck(None, "international", f"That number is not a UK number. {ONLY_UK}")
+        return NumberCheck(None, INTERNATIONAL, f"That number is not a UK number. {ONLY_UK}")
     if not phonenumbers.is_valid_number(parsed):
         return _invalid()
     kind = phonenumbers.number_type(parsed)
     if kind not in allowed:
         words = _KIND_WORDS.get(kind, "not a number we can call")
-        return NumberCheck(
-            None, PhoneNumberType.to_string(kind).lower(), f"That number is {words}. {ONLY_UK}"
-        )
+        return NumberCheck(None, refused_kind(kind), f"That number is {words}. {ONLY_UK}")
     return NumberCheck(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None, None)
 
 
@@ -90,4 +99,4 @@ def spoken_digits(e164: str, last: int | None = None) -> str:
 
 
 def _invalid() -> NumberCheck:
-    return NumberCheck(None, "invalid", f"Sorry, that isn't a phone number we recognise. {ONLY_UK}")
+    return NumberCheck(None, INVALID, f"Sorry, that isn't a phone number we recognise. {ONLY_UK}")

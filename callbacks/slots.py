@@ -117,14 +117,17 @@ def slot_at(
     return Slot(starts_utc, ends_utc, max(free, 0), tuple(by_size))
 
 
-def spoken_slot(starts_at: datetime, ends_at: datetime, now: datetime) -> str:
-    """Say a slot the way a person would, relative to now, in UK local time.
+def spoken_slot(starts_at: datetime, ends_at: datetime, now: datetime, language: str = "en-GB") -> str:
+    """Say a slot the way a person would, relative to now, in UK local time, in Polish or else English.
 
     "today between 2 and 3 pm", "tomorrow, Thursday, between 10 and 11 am",
-    "on Monday the 30th of November between 9 and 10 am".
+    "on Monday the 30th of November between 9 and 10 am";
+    "dzisiaj między 14 a 15", "jutro, we wtorek, między 10 a 11", "w poniedziałek 30 listopada między 9 a 10".
     """
     start, end = starts_at.astimezone(LONDON), ends_at.astimezone(LONDON)
     today = _utc(now).astimezone(LONDON).date()
+    if language == "pl-PL":
+        return _spoken_slot_polish(start, end, today)
     hours = _between(start.time(), end.time())
     if start.date() == today:
         return f"today {hours}"
@@ -153,6 +156,49 @@ def _clock_words(moment: time) -> tuple[str, str]:
     hour = moment.hour % 12 or 12
     words = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
     return words, "am" if moment.hour < 12 else "pm"
+
+
+# "On <weekday>" takes the accusative in Polish, with "we" before the consonant cluster of "wtorek". Written out:
+# strftime depends on the server's locale and would give the nominative ("środa", "listopad").
+_ON_WEEKDAY_PL = (
+    "w poniedziałek",
+    "we wtorek",
+    "w środę",
+    "w czwartek",
+    "w piątek",
+    "w sobotę",
+    "w niedzielę",
+)
+_OF_MONTH_PL = (  # genitive: "30 listopada"
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+)
+
+
+def _spoken_slot_polish(start: datetime, end: datetime, today: date) -> str:
+    # The 24-hour clock is how Polish speakers give times, so there is no am/pm and no "noon".
+    hours = f"między {_clock_polish(start.time())} a {_clock_polish(end.time(), ending=True)}"
+    on_weekday = _ON_WEEKDAY_PL[start.weekday()]
+    if start.date() == today:
+        return f"dzisiaj {hours}"
+    if start.date() == today + timedelta(days=1):
+        return f"jutro, {on_weekday}, {hours}"
+    return f"{on_weekday} {start.day} {_OF_MONTH_PL[start.month - 1]} {hours}"
+
+
+def _clock_polish(moment: time, ending: bool = False) -> str:
+    hour = 24 if ending and moment.hour == 0 and moment.minute == 0 else moment.hour
+    return f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
 
 
 def _candidate_hours(now: datetime, rota: Sequence[RotaLine], days: int) -> Iterator[datetime]:

@@ -3,7 +3,8 @@
 The menu hands a caller over with <Redirect> to /voice/callback/start?topic=..&language=.. (ivr/views.py).
 Each step is a Gather whose action URL carries the dialogue's state (topic, language, the step counter `n`,
 tries at this step, where the number came from, the slots offered) — never the phone number itself, which is
-kept as a journey event (see callbacks/booking.py) so it stays out of access logs.
+kept as a journey event (see callbacks/booking.py) so it stays out of access logs. The caller hears the
+language they chose at the menu where we have its words and a voice (Polish), else English (callbacks/prompts.py).
 
     start  → caller ID we can ring: "We'll call you on the number ending 1 2 3. Press 1 ..., or 2 ..." (→ number)
              withheld or not callable: the reason, then "Please key the phone number ..."              (→ keyed)
@@ -18,7 +19,6 @@ CallEvent whose idempotency key includes `n`, so a Twilio retry records nothing 
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callbacks import booking
+from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
-from callbacks.prompts import dialogue
+from callbacks.prompts import dialogue, dialogue_language, refusal
 from callbacks.slots import Slot, spoken_slot
 from ivr.prompts import speaking_language
 from models import Call, Topic
@@ -114,7 +115,7 @@ def start() -> Response:
             turn.ask_for_number(turn.state.next())
         elif check.number is None:
             turn.record("callback_number", f"caller_id_{check.refused}", "caller-id")
-            turn.say("caller_id_refused", reason=check.reason)
+            turn.say("caller_id_refused", reason=refusal(check, turn.speaks))
             turn.ask_for_number(turn.state.next())
         else:
             booking.propose_number(
@@ -172,10 +173,10 @@ def keyed() -> Response:
             )
             turn.confirm_number(turn.state.next(source="keyed"), check.number)
         elif turn.state.tries + 1 < MAX_TRIES:
-            turn.say_text(check.reason if digits else dialogue("not_heard"))
+            turn.say_text(refusal(check, turn.speaks) if digits else turn.words("not_heard"))
             turn.ask_for_number(turn.state.next(tries=turn.state.tries + 1))
         else:
-            turn.say_text(check.reason if digits else dialogue("not_heard"))
+            turn.say_text(refusal(check, turn.speaks) if digits else turn.words("not_heard"))
             turn.to_adviser(asked=False)
     return turn.reply()
 
@@ -226,31 +227,42 @@ class _Turn:
     response: VoiceResponse = field(default_factory=VoiceResponse)
     booked: booking.Booked | None = None
 
+    @property
+    def speaks(self) -> str:
+        """The language the caller hears: the one they chose at the menu when we have its words, else English."""
+        return dialogue_language(self.state.language)
+
     def key(self, what: str) -> str:
         return self.state.key(what)
+
+    def words(self, name: str, **values: object) -> str:
+        return dialogue(name, self.speaks, **values)
 
     def record(self, node: str, outcome: str, what: str, digits: str | None = None) -> None:
         caller_input = None if digits is None else (f"digits:{digits}" if digits else "none")
         booking.record_step(self.session, self.call, self.now, node, outcome, self.key(what), caller_input)
 
     def say(self, name: str, **values: object) -> None:
-        self.say_text(dialogue(name, **values))
+        self.say_text(self.words(name, **values))
 
-    def say_text(self, text: str | None) -> None:
-        _say(self.response, text or "")
+    def say_text(self, text: str) -> None:
+        _say(self.response, text, self.speaks)
+
+    def ask(self, gather: Gather, name: str, **values: object) -> None:
+        _say(gather, self.words(name, **values), self.speaks)
 
     def confirm_number(self, state: Dialogue, number: str) -> None:
         gather = _gather(self.response, state, "callback.number", num_digits=1, timeout=KEY_TIMEOUT_SECONDS)
         if state.source == "keyed":
-            _say(gather, dialogue("confirm_keyed", digits=spoken_digits(number)))
+            self.ask(gather, "confirm_keyed", digits=spoken_digits(number))
         else:
-            _say(gather, dialogue("confirm_caller_id", last_digits=spoken_digits(number, last=3)))
+            self.ask(gather, "confirm_caller_id", last_digits=spoken_digits(number, last=3))
 
     def ask_for_number(self, state: Dialogue) -> None:
         gather = _gather(
             self.response, state, "callback.keyed", finish_on_key="#", timeout=NUMBER_TIMEOUT_SECONDS
         )
-        _say(gather, dialogue("key_number"))
+        self.ask(gather, "key_number")
 
     def offer_slots(self, state: Dialogue, number: str) -> None:
         slots = booking.offer_slots(self.session, state.topic, self.now, number, count=MAX_SLOTS_OFFERED)
@@ -264,14 +276,18 @@ class _Turn:
             offering.key("offered"),
             detail={"slots": [slot.starts_at.isoformat() for slot in slots]},
         )
-        sentences = [] if slots else [dialogue("no_slots")]
+        sentences = [] if slots else [self.words("no_slots")]
         sentences += [
-            dialogue("slot_option", key=index, when=spoken_slot(slot.starts_at, slot.ends_at, self.now))
+            self.words(
+                "slot_option",
+                key=index,
+                when=spoken_slot(slot.starts_at, slot.ends_at, self.now, self.speaks),
+            )
             for index, slot in enumerate(slots, start=1)
         ]
-        sentences += [dialogue("asap_option"), dialogue("adviser_option")]
+        sentences += [self.words("asap_option"), self.words("adviser_option")]
         gather = _gather(self.response, offering, "callback.slot", num_digits=1, timeout=KEY_TIMEOUT_SECONDS)
-        _say(gather, " ".join(sentences))
+        _say(gather, " ".join(sentences), self.speaks)
 
     def book(self, number: str, slot: Slot | None) -> None:
         """Book it, say when and on which number, and hang up."""
@@ -286,9 +302,9 @@ class _Turn:
             self.key("book"),
         )
         if self.booked.slot_starts_at is not None and self.booked.slot_ends_at is not None:
-            when = spoken_slot(self.booked.slot_starts_at, self.booked.slot_ends_at, self.now)
+            when = spoken_slot(self.booked.slot_starts_at, self.booked.slot_ends_at, self.now, self.speaks)
         else:
-            when = dialogue("asap" if self.booked.next_attempt_at <= self.now else "asap_when_closed")
+            when = self.words("asap" if self.booked.next_attempt_at <= self.now else "asap_when_closed")
         self.say(
             "booked" if self.booked.created else "updated", when=when, last_digits=spoken_digits(number, 3)
         )
@@ -303,9 +319,16 @@ class _Turn:
         enqueue_caller(self.response, self.state.topic.value, self.state.language, reasons=(reason,))
 
     def reply(self) -> Response:
-        """The TwiML. Called after the step's transaction has committed, so a booking can go to the dialler."""
+        """Return the TwiML, first handing a new booking to the dialler (the step's transaction has committed).
+
+        A failure to schedule must not cost the caller their confirmation: the committed row is the truth, and
+        the dialler's reconciler (callbacks.lifecycle) schedules any row that RQ lacks.
+        """
         if self.booked is not None:
-            _hand_to_dialler(self.app_services, self.booked.callback_id)
+            try:
+                schedule_callback(self.app_services, self.booked.callback_id)
+            except Exception:
+                log.exception("callback.schedule_failed", callback_id=self.booked.callback_id)
         return twiml(self.response)
 
 
@@ -334,8 +357,9 @@ def _outcome(digits: str, *keys: str) -> str:
     return f"pressed_{digits}" if digits in keys else "invalid"
 
 
-def _say(target: VoiceResponse | Gather, text: str) -> None:
-    voice = speaking_language("en-GB")  # the dialogue's sentences are English (see callbacks/prompts.py)
+def _say(target: VoiceResponse | Gather, text: str, language: str) -> None:
+    """Say `text` in the voice of `language`, the language the text is written in (see Turn.speaks)."""
+    voice = speaking_language(language)
     target.say(text, language=voice.say_language, voice=voice.voice)
 
 
@@ -347,20 +371,3 @@ def _gather(response: VoiceResponse, state: Dialogue, endpoint: str, **options: 
         action_on_empty_result=True,
         **options,
     )
-
-
-def _hand_to_dialler(app_services: Services, callback_id: int) -> None:
-    """Tell the dialler about a committed booking, if the dialler is installed.
-
-    callbacks.lifecycle (the durable dialler, with its own reconciler) is being written alongside this dialogue;
-    until it exists the committed row (status scheduled, next_attempt_at) is all there is, and its reconciler
-    will find the row anyway. A failure here must not cost the caller their confirmation: the row is the truth.
-    """
-    if importlib.util.find_spec("callbacks.lifecycle") is None:
-        return
-    from callbacks.lifecycle import schedule_callback  # type: ignore[import-not-found,unused-ignore]
-
-    try:
-        schedule_callback(app_services, callback_id)
-    except Exception:
-        log.exception("callback.schedule_failed", callback_id=callback_id)

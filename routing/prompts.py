@@ -6,8 +6,12 @@ has no voice). Adviser whispers are English: advisers work in English and hear t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from callbacks.numbers import NumberCheck
+from callbacks.prompts import refusal
 from ivr.prompts import LANGUAGES, speaking_language
 
 CALLER_TEXTS: dict[str, dict[str, str]] = {
@@ -37,20 +41,40 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
         "en-GB": "To get a call back without losing your place, press 1. To keep waiting, press 2.",
         "pl-PL": "Aby otrzymać oddzwonienie bez utraty miejsca, naciśnij 1. Aby dalej czekać, naciśnij 2.",
     },
-    "keys_no_callback": {
-        "en-GB": "Please keep holding, or call us again later.",
-        "pl-PL": "Prosimy czekać albo zadzwonić ponownie później.",
-    },
     "keep_waiting": {"en-GB": "Thank you for holding.", "pl-PL": "Dziękujemy za cierpliwość."},
-    "cannot_call_back": {
-        "en-GB": "Sorry, we can't call this number back. Please keep holding.",
-        "pl-PL": "Przepraszamy, nie możemy oddzwonić na ten numer. Prosimy czekać.",
+    "confirm_caller_id": {
+        "en-GB": "We'll call you back on the number ending {last_digits}. "
+        "Press 1 for that number, or 2 to give another.",
+        "pl-PL": "Oddzwonimy na numer kończący się na {last_digits}. "
+        "Aby potwierdzić ten numer, naciśnij 1. Aby podać inny, naciśnij 2.",
     },
+    "confirm_keyed": {
+        "en-GB": "You keyed {digits}. Press 1 if that's right, or 2 to key it again.",
+        "pl-PL": "Wpisany numer to {digits}. Jeśli jest poprawny, naciśnij 1. Aby wpisać go ponownie, naciśnij 2.",
+    },
+    "withheld": {
+        "en-GB": "We can't see your phone number.",
+        "pl-PL": "Nie widzimy Pana/Pani numeru telefonu.",
+    },
+    "key_number": {
+        "en-GB": "Please key the phone number we should call, starting with 0, then press the hash key.",
+        "pl-PL": "Proszę wpisać numer telefonu, na który mamy oddzwonić, zaczynając od 0, "
+        "a potem nacisnąć krzyżyk.",
+    },
+    "not_heard": {"en-GB": "Sorry, I didn't catch that.", "pl-PL": "Przepraszam, nie zrozumiałam."},
     "kept_place": {
         "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
         "{last_digits} when it's your turn. You can hang up now.",
         "pl-PL": "Dziękujemy. Zachowuje Pan/Pani miejsce w kolejce. Konsultant oddzwoni na numer kończący się "
         "na {last_digits}. Można się rozłączyć.",
+    },
+    "kept_place_updated": {
+        "en-GB": "Thank you. You already had a callback with us, so we've changed it to this one: you keep your "
+        "place, and an adviser will call you back on the number ending {last_digits} when it's your turn. "
+        "You can hang up now.",
+        "pl-PL": "Dziękujemy. Miał Pan/Miała Pani już zamówione oddzwonienie, więc je zmieniliśmy: zachowuje "
+        "Pan/Pani miejsce w kolejce, a konsultant oddzwoni na numer kończący się na {last_digits}. "
+        "Można się rozłączyć.",
     },
     "connecting": {"en-GB": "Connecting you to an adviser.", "pl-PL": "Łączymy z konsultantem."},
     "still_your_place": {
@@ -79,11 +103,25 @@ TOPIC_NAMES = {
 
 def say(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:
     """Say a caller-facing text in the caller's language if we have it (and Twilio can speak it), else English."""
-    spoken = speaking_language(language)
     texts = CALLER_TEXTS[name]
-    code = spoken.code if spoken.code in texts else "en-GB"
+    code = _spoken_code(language, texts)
+    _say_in(target, texts[code].format(**values), code)
+
+
+def say_refusal(target: VoiceResponse | Gather, check: NumberCheck, language: str) -> None:
+    """Why we can't ring that number (callbacks.prompts.refusal), in the language the queue speaks to them."""
+    code = _spoken_code(language, CALLER_TEXTS["key_number"])
+    _say_in(target, refusal(check, code), code)
+
+
+def _spoken_code(language: str, texts: Mapping[str, str]) -> str:
+    spoken = speaking_language(language)
+    return spoken.code if spoken.code in texts else "en-GB"
+
+
+def _say_in(target: VoiceResponse | Gather, text: str, code: str) -> None:
     voice = LANGUAGES[code]
-    target.say(texts[code].format(**values), language=voice.say_language, voice=voice.voice)
+    target.say(text, language=voice.say_language, voice=voice.voice)
 
 
 def say_to_adviser(target: VoiceResponse | Gather, text: str) -> None:

@@ -11,6 +11,7 @@ rung first (/callback/adviser), hears who and why, and presses 1 to ring the res
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import Blueprint, Response, request, url_for
@@ -18,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from callbacks.booking import propose_number, proposed_number
 from callbacks.lifecycle import schedule_callback
-from callbacks.numbers import check_callback_number
-from callbacks.service import request_callback
+from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
+from callbacks.service import dedupe_key, request_callback
 from ivr.calls import record_call_started, record_event
 from models import (
     Adviser,
@@ -54,6 +56,8 @@ queue_bp = Blueprint("queue", __name__, url_prefix="/voice/queue")
 
 HOLD_SECONDS = 25
 KEY_TIMEOUT_SECONDS = 4
+NUMBER_TIMEOUT_SECONDS = 10  # keying a whole phone number takes a while
+MAX_NUMBER_TRIES = 3
 WHISPER_TIMEOUT_SECONDS = 8
 # Twilio's QueueResult values after the wait ends; see the Enqueue verb's action parameter.
 ABANDONED_RESULTS = {"hangup"}
@@ -131,7 +135,6 @@ def wait() -> Response:
                 detail={"priority": queued.entry.priority, "reasons": queued.entry.priority_reasons},
                 idempotency_key=f"{call.call_sid}:queue-joined:{queued.entry.id}",
             )
-        can_call_back = check_callback_number(call.caller_number, settings.default_region).ok
     request_matching(app_services)
     response = VoiceResponse()
     language = queued.entry.language
@@ -153,7 +156,7 @@ def wait() -> Response:
             prompts.say(gather, "wait", language, estimate=estimate.phrase)
         else:
             prompts.say(gather, "no_estimate", language)
-    prompts.say(gather, "keys" if can_call_back else "keys_no_callback", language)
+    prompts.say(gather, "keys", language)
     response.pause(length=HOLD_SECONDS)
     return twiml(response)
 
@@ -161,39 +164,157 @@ def wait() -> Response:
 @queue_bp.post("/key")
 @twilio_webhook
 def key() -> Response:
-    """A key pressed while holding: 1 = a callback that keeps their place, anything else = keep waiting."""
+    """A key pressed while holding: 1 = a callback that keeps their place, once we agree the number to ring.
+
+    The caller stays in Twilio's queue throughout (these Gathers run in the wait), so an adviser who frees up
+    meanwhile still gets them, and silence at any step simply goes back to holding.
+    """
     app_services, session = services(), db_session()
     now, settings = app_services.clock.now(), app_services.settings
     response = VoiceResponse()
     with session.begin():
         call = call_of_request(session, now)
         entry = active_entry_for_call(session, call.id)
-        number = check_callback_number(call.caller_number, settings.default_region).number
-        pressed_1 = request.form.get("Digits") == "1"
-        # A retried key press finds the place already kept: it hears the same answer, nothing is booked twice.
-        retried = pressed_1 and number is not None and entry is None and _kept_place(session, call)
-        if not retried:
-            if not pressed_1 or entry is None or entry.status != QueueEntryStatus.WAITING:
-                prompts.say(response, "keep_waiting", call.language)
-                return twiml(response)
-            if number is None:
-                prompts.say(response, "cannot_call_back", call.language)
-                return twiml(response)
-            _keep_place(session, call, entry, number, now)
-    assert number is not None
-    prompts.say(response, "kept_place", call.language, last_digits=" ".join(number[-3:]))
+        if request.form.get("Digits") != "1" or entry is None or entry.status != QueueEntryStatus.WAITING:
+            prompts.say(response, "keep_waiting", call.language)
+            return twiml(response)
+        check = check_callback_number(call.caller_number, settings.default_region)
+        step = _NumberStep.from_request(call)
+        if check.number is not None:
+            step.propose(session, now, check.number, "caller")
+            step.confirm(response, check.number, "caller")
+        else:
+            if call.caller_number:
+                prompts.say_refusal(response, check, call.language)
+            else:
+                prompts.say(response, "withheld", call.language)
+            step.ask_for_number(response)
+    return twiml(response)
+
+
+@queue_bp.post("/callback/number")
+@twilio_webhook
+def callback_number() -> Response:
+    """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go."""
+    app_services, session = services(), db_session()
+    now = app_services.clock.now()
+    digits = request.form.get("Digits", "")
+    response = VoiceResponse()
+    with session.begin():
+        call = call_of_request(session, now)
+        step = _NumberStep.from_request(call)
+        number = proposed_number(session, call)
+        entry = active_entry_for_call(session, call.id)
+        kept = _place_kept_for(session, call, number) if digits == "1" and entry is None else None
+        if kept is not None:
+            callback = (
+                kept  # a retried webhook: the place is kept already, the same answer, nothing booked twice
+            )
+        elif digits == "2" and entry is not None:
+            step.ask_for_number(response)
+            return twiml(response)
+        elif digits != "1" or number is None or entry is None or entry.status != QueueEntryStatus.WAITING:
+            prompts.say(response, "keep_waiting", call.language)
+            return twiml(response)
+        else:
+            callback = _keep_place(session, call, entry, number, now)
+        # One active callback per number and topic: one they already had is updated, and we say so.
+        already_had = callback.created_at < call.started_at
+        last_digits = spoken_digits(callback.number, last=3)
+    prompts.say(
+        response,
+        "kept_place_updated" if already_had else "kept_place",
+        call.language,
+        last_digits=last_digits,
+    )
     response.leave()
     return twiml(response)
 
 
-def _kept_place(session: Session, call: Call) -> bool:
+@queue_bp.post("/callback/keyed")
+@twilio_webhook
+def callback_keyed() -> Response:
+    """The caller keyed a number (ended with #): read back one we may ring, or say why not and ask again."""
+    app_services, session = services(), db_session()
+    now, settings = app_services.clock.now(), app_services.settings
+    digits = (request.form.get("Digits") or "").strip()[:32]
+    response = VoiceResponse()
+    with session.begin():
+        call = call_of_request(session, now)
+        step = _NumberStep.from_request(call)
+        check = check_keyed_digits(digits, settings.default_region)
+        if check.number is not None:
+            step.propose(session, now, check.number, "keyed")
+            step.confirm(response, check.number, "keyed")
+        elif step.tries + 1 < MAX_NUMBER_TRIES:
+            if digits:
+                prompts.say_refusal(response, check, call.language)
+            else:
+                prompts.say(response, "not_heard", call.language)
+            replace(step, tries=step.tries + 1).ask_for_number(response)
+        else:
+            prompts.say(response, "keep_waiting", call.language)
+    return twiml(response)
+
+
+@dataclass(frozen=True)
+class _NumberStep:
+    """Agreeing the number of a keep-your-place callback. The number itself is a journey event (see
+    callbacks.booking.propose_number), never in the URL; the URL carries only the step counter and tries."""
+
+    call: Call
+    n: int
+    tries: int
+
+    @classmethod
+    def from_request(cls, call: Call) -> _NumberStep:
+        return cls(
+            call, max(request.args.get("n", 0, type=int), 0), max(request.args.get("tries", 0, type=int), 0)
+        )
+
+    def url(self, endpoint: str) -> str:
+        return url_for(endpoint, n=self.n + 1, tries=self.tries)
+
+    def propose(self, session: Session, now: datetime, number: str, source: str) -> None:
+        key = f"{self.call.call_sid}:queue-callback:{self.n}:proposed"
+        propose_number(session, self.call, now, number, source, key)
+
+    def confirm(self, response: VoiceResponse, number: str, source: str) -> None:
+        gather = response.gather(
+            num_digits=1, timeout=KEY_TIMEOUT_SECONDS + 2, action=self.url("queue.callback_number")
+        )
+        if source == "keyed":
+            prompts.say(gather, "confirm_keyed", self.call.language, digits=spoken_digits(number))
+        else:
+            prompts.say(
+                gather, "confirm_caller_id", self.call.language, last_digits=spoken_digits(number, last=3)
+            )
+        prompts.say(response, "keep_waiting", self.call.language)  # silence: back to holding
+
+    def ask_for_number(self, response: VoiceResponse) -> None:
+        gather = response.gather(
+            finish_on_key="#", timeout=NUMBER_TIMEOUT_SECONDS, action=self.url("queue.callback_keyed")
+        )
+        prompts.say(gather, "key_number", self.call.language)
+        prompts.say(response, "keep_waiting", self.call.language)
+
+
+def _place_kept_for(session: Session, call: Call, number: str | None) -> Callback | None:
+    """The callback that already keeps this call's place on `number` (found by a retried webhook), or None."""
     latest = session.scalar(
-        select(QueueEntry.status).where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc()).limit(1)
+        select(QueueEntry).where(QueueEntry.call_id == call.id).order_by(QueueEntry.id.desc()).limit(1)
     )
-    return latest == QueueEntryStatus.LEFT_FOR_CALLBACK
+    if number is None or latest is None or latest.status != QueueEntryStatus.LEFT_FOR_CALLBACK:
+        return None
+    return session.scalar(
+        select(Callback)
+        .where(Callback.dedupe_key == dedupe_key(number, latest.topic), Callback.keeps_place.is_(True))
+        .order_by(Callback.id.desc())
+        .limit(1)
+    )
 
 
-def _keep_place(session: Session, call: Call, entry: QueueEntry, number: str, now: datetime) -> None:
+def _keep_place(session: Session, call: Call, entry: QueueEntry, number: str, now: datetime) -> Callback:
     """Book a callback that keeps the caller's place: a virtual entry with their join time replaces them."""
     callback = request_callback(
         session, number, entry.topic, now, language=entry.language, reference=call.reference, call_id=call.id
@@ -214,6 +335,7 @@ def _keep_place(session: Session, call: Call, entry: QueueEntry, number: str, no
         outcome="left_for_callback",
         idempotency_key=f"{call.call_sid}:queue-left:{entry.id}",
     )
+    return callback
 
 
 @queue_bp.post("/result")

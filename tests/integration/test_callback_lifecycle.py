@@ -220,7 +220,8 @@ def test_sweep_leaves_alone_dials_rq_holds_and_will_start_in_time(app, clock):
     schedule_callback(services, queued)  # within DIAL_LEAD: queued straight away
     scheduled = book(services, clock.now(), number=LANDLINE, due=clock.now() + timedelta(seconds=2))
     schedule_callback(services, scheduled)  # in RQ's schedule, for a second from now
-    clock.advance(timedelta(seconds=1, milliseconds=100))  # its start time just passed: the scheduler polls soon
+    # Its start time has just passed: RQ's scheduler, polling each second, is about to move it.
+    clock.advance(timedelta(seconds=1, milliseconds=100))
 
     assert sweep_due_dials(services) == 0
     assert queued_job_ids(services) == [dial_job_id(queued, 1)]

@@ -163,6 +163,8 @@ def test_pressing_1_while_holding_keeps_the_place_as_a_callback_and_the_adviser_
     call = queue_for_council_tax(line)
     assert "press 1" in " ".join(call.heard).lower()
     call.press("1")
+    assert not call.ended and "press 1 for that number" in call.heard[-1].lower()
+    call.press("1")  # that's the number to ring
     assert call.ended
     assert "you keep your place" in " ".join(call.heard).lower()
     with line.live.services.session_factory() as session:

@@ -29,6 +29,7 @@ def test_the_product_ships_scenarios_for_the_main_journeys():
         "council-tax-by-keypad",
         "housing-benefit-by-speech",
         "polish-speaker",
+        "polish-caller-books-a-callback-in-polish",
         "silent-caller-reaches-an-adviser",
         "invalid-keys-reach-an-adviser",
         "reference-corrected",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,6 +140,87 @@ def test_tomorrow_is_judged_in_london_not_utc():
     late_evening_in_summer = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # already 00:30 on the 2nd in London
     slot = local(2026, 7, 2, 10)
     assert spoken_slot(slot, slot + timedelta(hours=1), late_evening_in_summer).startswith("today ")
+
+
+@pytest.mark.parametrize(
+    ("day", "hour", "expected"),
+    [
+        (25, 14, "dzisiaj między 14 a 15"),
+        (26, 10, "jutro, w czwartek, między 10 a 11"),
+        (30, 9, "w poniedziałek 30 listopada między 9 a 10"),
+        (25, 11, "dzisiaj między 11 a 12"),  # noon is just 12 in Polish: no "am", "pm" or "noon"
+        (25, 12, "dzisiaj między 12 a 13"),
+    ],
+)
+def test_spoken_slots_in_polish_say_dzisiaj_jutro_or_the_date_on_the_24_hour_clock(day, hour, expected):
+    now = local(2026, 11, 25, 10)  # Wednesday 25 November
+    starts = local(2026, 11, day, hour)
+    assert spoken_slot(starts, starts + timedelta(hours=1), now, "pl-PL") == expected
+
+
+def test_polish_says_we_wtorek_and_w_for_every_other_day():
+    monday = local(2026, 11, 30, 9)
+    said = [
+        spoken_slot(monday + timedelta(days=day), monday + timedelta(days=day, hours=1), monday, "pl-PL")
+        for day in range(2, 9)
+    ]
+    assert [phrase.split(" 9 a 10")[0] for phrase in said] == [
+        "w środę 2 grudnia między",
+        "w czwartek 3 grudnia między",
+        "w piątek 4 grudnia między",
+        "w sobotę 5 grudnia między",
+        "w niedzielę 6 grudnia między",
+        "w poniedziałek 7 grudnia między",
+        "we wtorek 8 grudnia między",
+    ]
+    tuesday = local(2026, 12, 1, 9)
+    assert (
+        spoken_slot(tuesday, tuesday + timedelta(hours=1), monday, "pl-PL")
+        == "jutro, we wtorek, między 9 a 10"
+    )
+
+
+def test_polish_months_are_in_the_genitive():
+    now = local(2026, 1, 1, 8)
+    months = []
+    for month in range(1, 13):
+        slot = local(2026 + (month == 1), month, 15, 10)  # mid-January 2027, so never today or tomorrow
+        months.append(spoken_slot(slot, slot + timedelta(hours=1), now, "pl-PL").split()[3])
+    assert months == [
+        "stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca",
+        "lipca", "sierpnia", "września", "października", "listopada", "grudnia",
+    ]  # fmt: skip
+
+
+def test_polish_slots_are_said_in_london_time_across_the_clock_change():
+    now = local(2026, 3, 27, 16, 30)
+    monday = datetime(2026, 3, 30, 8, 0, tzinfo=UTC)  # 9 am BST
+    assert (
+        spoken_slot(monday, monday + timedelta(hours=1), now, "pl-PL")
+        == "w poniedziałek 30 marca między 9 a 10"
+    )
+    late_evening_in_summer = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # already 00:30 on the 2nd in London
+    slot = local(2026, 7, 2, 10)
+    assert spoken_slot(slot, slot + timedelta(hours=1), late_evening_in_summer, "pl-PL") == (
+        "dzisiaj między 10 a 11"
+    )
+
+
+def test_polish_half_hours_keep_their_minutes():
+    now = local(2026, 11, 25, 8)
+    assert (
+        spoken_slot(local(2026, 11, 25, 9, 30), local(2026, 11, 25, 10, 30), now, "pl-PL")
+        == "dzisiaj między 9:30 a 10:30"
+    )
+
+
+def test_languages_without_slot_words_hear_the_english_phrase():
+    now = local(2026, 11, 25, 10)
+    slot = local(2026, 11, 26, 10)
+    english = spoken_slot(slot, slot + timedelta(hours=1), now)
+    assert english == "tomorrow, Thursday, between 10 and 11 am"
+    for language in ("en-GB", "ur-PK", "pa-IN", "xx"):
+        assert spoken_slot(slot, slot + timedelta(hours=1), now, language) == english
 
 
 def test_ordinals():

@@ -306,3 +306,129 @@ def test_the_demo_rota_puts_every_adviser_at_their_home_hub_inside_its_hours_onc
     shifts = db.scalar(select(func.count()).select_from(AdviserShift))
     assert seed_demo(db, clock.now(), password_hasher=CHEAP_HASHER)["shifts"] == 0
     assert db.scalar(select(func.count()).select_from(AdviserShift)) == shifts
+
+
+# --- the caller's language ---------------------------------------------------------------------------------------
+
+START_PL = "/voice/callback/start?topic=council_tax&language=pl-PL"
+
+
+def voices(root) -> set[tuple[str, str]]:
+    """Every (language, voice) the reply speaks with, Gathers included."""
+    return {(say.get("language"), say.get("voice")) for say in root.iter("Say")}
+
+
+def test_a_polish_caller_books_a_slot_hearing_polish_in_the_polish_voice_throughout(council, twilio_post, db):
+    dialogue = Dialogue(twilio_post)
+    heard = [dialogue.start(START_PL)]
+    assert (
+        "Oddzwonimy na numer kończący się cyframi 4 5 6. Jeśli to ten numer, proszę nacisnąć 1. "
+        "Aby podać inny, proszę nacisnąć 2." in dialogue.said
+    )
+    heard.append(dialogue.press("1"))
+    assert "Jeśli mamy zadzwonić dzisiaj między 11 a 12, proszę nacisnąć 1." in dialogue.said
+    assert "Jeśli mamy zadzwonić dzisiaj między 12 a 13, proszę nacisnąć 2." in dialogue.said
+    assert "Jeśli mamy zadzwonić, gdy tylko konsultant będzie wolny, proszę nacisnąć 4." in dialogue.said
+    assert "Aby teraz porozmawiać z konsultantem, proszę nacisnąć 0." in dialogue.said
+    heard.append(dialogue.press("2"))
+    assert verbs(heard[-1]) == ["Say", "Hangup"]
+    assert dialogue.said == (
+        "Dziękujemy. Oddzwonienie jest zamówione: zadzwonimy dzisiaj między 12 a 13, "
+        "na numer kończący się cyframi 4 5 6. Do widzenia."
+    )
+    for reply in heard:
+        assert voices(reply) == {("pl-PL", "Polly.Ola-Neural")}
+        said = spoken_text(reply)
+        assert "Press" not in said and " pm" not in said and "noon" not in said, said
+    [callback] = callbacks(db)
+    assert callback.language == "pl-PL"
+    assert callback.slot_starts_at == datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_a_polish_caller_who_already_had_a_callback_hears_it_was_updated_in_polish(
+    council, twilio_post, db, clock
+):
+    with db.begin():
+        request_callback(db, MOBILE, Topic.COUNCIL_TAX, clock.now())
+    dialogue = Dialogue(twilio_post)
+    dialogue.start(START_PL)
+    dialogue.press("1")
+    reply = dialogue.press("4")
+    assert dialogue.said == (
+        "Ma Pan/Pani już u nas zamówione oddzwonienie, więc je zaktualizowaliśmy: zadzwonimy od razu, "
+        "gdy konsultant będzie wolny, na numer kończący się cyframi 4 5 6. Do widzenia."
+    )
+    assert voices(reply) == {("pl-PL", "Polly.Ola-Neural")}
+    assert len(callbacks(db)) == 1
+
+
+def test_a_polish_caller_keying_a_premium_number_hears_why_in_polish_and_may_try_again(council, twilio_post):
+    dialogue = Dialogue(twilio_post)
+    dialogue.start(START_PL)
+    dialogue.press("2")  # another number
+    assert "Proszę wpisać numer telefonu, na który mamy oddzwonić, zaczynając od 0" in dialogue.said
+    assert "krzyżyk" in dialogue.said
+    reply = dialogue.press("09098790000")
+    assert dialogue.said.startswith(
+        "To jest numer o podwyższonej opłacie. "
+        "Możemy dzwonić tylko na brytyjskie numery komórkowe i stacjonarne. Proszę wpisać numer telefonu"
+    )
+    assert "premium" not in dialogue.said
+    assert voices(reply) == {("pl-PL", "Polly.Ola-Neural")}
+    dialogue.press("07911123456")
+    assert "Wpisany numer to 0 7 9 1 1, 1 2 3 4 5 6. Jeśli jest poprawny, proszę nacisnąć 1." in dialogue.said
+
+
+def test_a_polish_caller_whose_caller_id_is_foreign_hears_why_in_polish(council, twilio_post):
+    dialogue = Dialogue(twilio_post, from_="+33612345678")
+    dialogue.start(START_PL)
+    assert dialogue.said.startswith(
+        "Nie możemy oddzwonić na numer, z którego Pan/Pani dzwoni. To nie jest brytyjski numer."
+    )
+
+
+def test_a_polish_caller_who_presses_0_is_told_in_polish_and_queued_as_a_polish_speaker(council, twilio_post):
+    dialogue = Dialogue(twilio_post)
+    dialogue.start(START_PL)
+    reply = dialogue.press("0")
+    assert dialogue.said == "Łączymy z konsultantem."
+    assert verbs(reply)[-1] == "Enqueue"
+    assert "language=pl-PL" in reply.find("Enqueue").get("waitUrl")
+
+
+def test_a_polish_caller_who_stays_silent_hears_sorry_in_polish(council, twilio_post):
+    dialogue = Dialogue(twilio_post)
+    dialogue.start(START_PL)
+    dialogue.silence()
+    assert dialogue.said.startswith("Przepraszam, nie zrozumiałam. Oddzwonimy na numer")
+
+
+@pytest.mark.parametrize("language", ["ur-PK", "pa-IN"])
+def test_callers_in_languages_the_dialogue_has_no_words_for_hear_english_in_the_english_voice(
+    council, twilio_post, db, language
+):
+    dialogue = Dialogue(twilio_post)
+    heard = [dialogue.start(f"/voice/callback/start?topic=council_tax&language={language}")]
+    assert "We'll call you on the number ending 4 5 6." in dialogue.said
+    heard.append(dialogue.press("1"))
+    assert "Press 1 for a call today between 11 am and 12 noon." in dialogue.said
+    heard.append(dialogue.press("1"))
+    assert "we'll call you today between 11 am and 12 noon, on the number ending 4 5 6" in dialogue.said
+    for reply in heard:
+        assert voices(reply) == {("en-GB", "Polly.Amy-Neural")}
+    [callback] = callbacks(db)
+    assert callback.language == language, "the booking keeps the caller's language for the adviser"
+
+
+def test_the_booking_is_confirmed_even_when_the_dialler_cannot_be_told(council, twilio_post, db, monkeypatch):
+    def dialler_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr("callbacks.views.schedule_callback", dialler_down)
+    dialogue = Dialogue(twilio_post)
+    dialogue.start()
+    dialogue.press("1")
+    reply = dialogue.press("1")
+    assert verbs(reply) == ["Say", "Hangup"]
+    assert "Your callback is booked" in dialogue.said
+    assert callbacks(db)[0].status == CallbackStatus.SCHEDULED

@@ -115,6 +115,8 @@ def test_a_retried_acceptance_still_connects_and_a_stale_whisper_hangs_up(counci
     [
         WAIT,
         "/voice/queue/key",
+        "/voice/queue/callback/number",
+        "/voice/queue/callback/keyed",
         "/voice/queue/result",
         "/voice/queue/connect?entry=1",
         "/voice/queue/whisper?entry=1",
@@ -130,28 +132,121 @@ def test_unsigned_queue_webhooks_are_refused(council, twilio_post, path):
     assert twilio_post(path, call_form(SID), signed=False).status_code == 403
 
 
-def test_pressing_1_twice_by_retry_books_one_callback_and_answers_the_same(council, twilio_post, db):
+KEY = "/voice/queue/key?topic=council_tax"
+
+
+def keep_my_place(twilio_post, caller=MOBILE):
+    """Hold, press 1 for a callback, and press 1 again to confirm the caller ID; returns the last reply."""
+    twilio_post(WAIT, call_form(SID, From=caller))
+    offer = parse_twiml(twilio_post(KEY, call_form(SID, From=caller, Digits="1")).data)
+    [gather] = offer.iter("Gather")
+    return twilio_post(gather.get("action"), call_form(SID, From=caller, Digits="1"))
+
+
+def test_pressing_1_reads_back_the_caller_id_and_books_nothing_until_it_is_confirmed(
+    council, twilio_post, db
+):
     from models import Callback
 
     twilio_post(WAIT, call_form(SID, From=MOBILE))
-    first = twilio_post("/voice/queue/key?topic=council_tax", call_form(SID, From=MOBILE, Digits="1"))
-    retry = twilio_post("/voice/queue/key?topic=council_tax", call_form(SID, From=MOBILE, Digits="1"))
-    assert first.data == retry.data
+    offer = parse_twiml(twilio_post(KEY, call_form(SID, From=MOBILE, Digits="1")).data)
+
+    assert "number ending 4 5 6. Press 1 for that number, or 2 to give another" in spoken_text(offer)
+    assert "Leave" not in verbs(offer)  # still holding in Twilio's queue while they answer
+    assert db.scalars(select(Callback)).all() == []
+    assert entries(db)[0].status == QueueEntryStatus.WAITING
+
+
+def test_confirming_twice_by_retry_books_one_callback_and_answers_the_same(council, twilio_post, db):
+    from models import Callback
+
+    twilio_post(WAIT, call_form(SID, From=MOBILE))
+    [gather] = parse_twiml(twilio_post(KEY, call_form(SID, From=MOBILE, Digits="1")).data).iter("Gather")
+    first = twilio_post(gather.get("action"), call_form(SID, From=MOBILE, Digits="1"))
+    retry = twilio_post(gather.get("action"), call_form(SID, From=MOBILE, Digits="1"))
+
     assert "Leave" in verbs(parse_twiml(first.data))
     assert "ending 4 5 6" in spoken_text(parse_twiml(first.data))
+    assert retry.data == first.data
     assert len(db.scalars(select(Callback)).all()) == 1
     left, virtual = entries(db)
     assert left.status == QueueEntryStatus.LEFT_FOR_CALLBACK and virtual.callback_id is not None
     assert ready_store(council, db).position_of(f"callback-{virtual.callback_id}") == 1
 
 
-def test_a_withheld_caller_pressing_1_is_told_we_cannot_call_back_and_keeps_holding(council, twilio_post, db):
+def test_keeping_a_place_when_a_callback_is_already_booked_updates_that_one_and_says_so(
+    council, twilio_post, db, clock
+):
+    from datetime import timedelta
+
+    from callbacks.service import request_callback
+    from models import Callback, CallbackStatus, Topic
+
+    slot = (clock.now() + timedelta(days=1), clock.now() + timedelta(days=1, hours=1))
+    booked = request_callback(
+        db, MOBILE, Topic.COUNCIL_TAX, clock.now(), slot=slot, status=CallbackStatus.SCHEDULED
+    )
+    db.commit()
+    clock.advance(timedelta(minutes=5))
+
+    kept = parse_twiml(keep_my_place(twilio_post).data)
+
+    assert "You already had a callback with us, so we've changed it to this one" in spoken_text(kept)
+    db.expire_all()
+    [callback] = db.scalars(select(Callback)).all()
+    assert callback.id == booked.callback.id and callback.keeps_place and callback.slot_starts_at is None
+
+
+def test_a_withheld_caller_keys_a_number_which_is_read_back_and_keeps_their_place(council, twilio_post, db):
+    from models import Callback
+
     twilio_post(WAIT, call_form(SID, From="anonymous"))
-    response = twilio_post("/voice/queue/key?topic=council_tax", call_form(SID, From="anonymous", Digits="1"))
-    assert "can't call this number back" in spoken_text(parse_twiml(response.data))
-    assert "Leave" not in verbs(parse_twiml(response.data))
-    [entry] = entries(db)
-    assert entry.status == QueueEntryStatus.WAITING
+    ask = parse_twiml(twilio_post(KEY, call_form(SID, From="anonymous", Digits="1")).data)
+    assert "We can't see your phone number" in spoken_text(ask)
+    [keypad] = ask.iter("Gather")
+    assert keypad.get("finishOnKey") == "#"
+
+    premium = parse_twiml(
+        twilio_post(keypad.get("action"), call_form(SID, From="anonymous", Digits="09098790000")).data
+    )
+    assert "That number is a premium rate number" in spoken_text(premium)
+    [keypad] = premium.iter("Gather")
+    read_back = parse_twiml(
+        twilio_post(keypad.get("action"), call_form(SID, From="anonymous", Digits="07400123456")).data
+    )
+    assert "You keyed 0 7 4 0 0, 1 2 3 4 5 6" in spoken_text(read_back)
+    assert db.scalars(select(Callback)).all() == []  # not until they say it's right
+
+    [confirm] = read_back.iter("Gather")
+    kept = parse_twiml(twilio_post(confirm.get("action"), call_form(SID, From="anonymous", Digits="1")).data)
+    assert "Leave" in verbs(kept) and "ending 4 5 6" in spoken_text(kept)
+    assert db.scalars(select(Callback)).one().number == "+447400123456"
+    assert entries(db)[0].status == QueueEntryStatus.LEFT_FOR_CALLBACK
+
+
+def test_pressing_2_gives_another_number_and_silence_goes_back_to_holding(council, twilio_post, db):
+    twilio_post(WAIT, call_form(SID, From=MOBILE))
+    [confirm] = parse_twiml(twilio_post(KEY, call_form(SID, From=MOBILE, Digits="1")).data).iter("Gather")
+    reply = parse_twiml(twilio_post(confirm.get("action"), call_form(SID, From=MOBILE, Digits="2")).data)
+    assert "Please key the phone number we should call" in spoken_text(reply)
+    # Silence falls through the Gather to "thank you for holding", and the wait music carries on.
+    assert verbs(reply) == ["Gather", "Say"] and spoken_text(reply).endswith("Thank you for holding.")
+
+    for _ in range(3):  # only the hash key, three times
+        [keypad] = reply.iter("Gather")
+        reply = parse_twiml(twilio_post(keypad.get("action"), call_form(SID, From=MOBILE, Digits="")).data)
+    assert verbs(reply) == ["Say"] and spoken_text(reply) == "Thank you for holding."
+    assert entries(db)[0].status == QueueEntryStatus.WAITING  # still in their place
+
+
+def test_a_polish_caller_agrees_the_number_in_polish(council, twilio_post, db):
+    polish = "/voice/queue/wait?topic=council_tax&language=pl-PL"
+    twilio_post(polish, call_form(SID, From="anonymous"))
+    db.scalars(select(Call)).one().language = "pl-PL"
+    db.commit()
+    ask = parse_twiml(twilio_post(KEY, call_form(SID, From="anonymous", Digits="1")).data)
+    assert "Nie widzimy Pana/Pani numeru telefonu" in spoken_text(ask)
+    assert {say.get("language") for say in ask.iter("Say")} == {"pl-PL"}
 
 
 def _offer_to(db, entry, adviser, when):
@@ -199,8 +294,7 @@ def test_a_keep_your_place_callback_cancelled_by_text_leaves_the_queue_when_it_r
 ):
     from models import Callback, CallbackStatus
 
-    twilio_post(WAIT, call_form(SID, From=MOBILE))
-    twilio_post("/voice/queue/key?topic=council_tax", call_form(SID, From=MOBILE, Digits="1"))
+    keep_my_place(twilio_post)
     callback = db.scalars(select(Callback)).one()
     callback.status = CallbackStatus.CANCELLED
     db.commit()
