@@ -39,6 +39,7 @@ from models import (
     InboundMessage,
     Library,
 )
+from routing.queueing import home_library_for
 from runtime.clock import Clock
 from runtime.logging import get_logger
 from runtime.services import Services
@@ -774,14 +775,23 @@ def _text_due(callback: Callback, kind: str, now: datetime) -> bool:
     return callback.status == CallbackStatus.FAILED
 
 
-def _text_body(callback: Callback, kind: str, council: str) -> str:
-    topic = callback.topic.value
+def _text_body(session: Session, callback: Callback, kind: str, council: str, default_library: str) -> str:
+    topic, language = callback.topic.value, callback.language
     slot = (callback.slot_starts_at, callback.slot_ends_at) if callback.slot_starts_at else None
     if kind == "confirmation":
-        return sms.confirmation(topic, slot, council)
+        return sms.confirmation(topic, slot, council, language)
     if kind == "reminder" and slot is not None:
-        return sms.reminder(topic, slot)
-    return sms.final(topic, council)
+        return sms.reminder(topic, slot, language)
+    return sms.final(topic, council, _their_library(session, callback, default_library), language)
+
+
+def _their_library(session: Session, callback: Callback, default_library: str) -> tuple[str, str] | None:
+    """(name, address) of the hub to offer face to face: the booked slot's, else the one that last helped them."""
+    library = session.get(Library, callback.library_id) if callback.library_id else None
+    if library is None:
+        name = home_library_for(session, callback.number, default_library)
+        library = session.scalar(select(Library).where(Library.name == name))
+    return (library.name, library.address) if library is not None else None
 
 
 def send_callback_sms(services: Services, callback_id: int, kind: str) -> str | None:
@@ -805,7 +815,13 @@ def send_callback_sms(services: Services, callback_id: int, kind: str) -> str | 
         ).rowcount
         if not marked:
             return None
-        body = _text_body(callback, kind, sms.spoken_number(settings.twilio_phone_number))
+        body = _text_body(
+            session,
+            callback,
+            kind,
+            sms.spoken_number(settings.twilio_phone_number),
+            settings.default_home_library,
+        )
     try:
         sid = services.gateway.send_sms(number, body)
     except TelephonyError as error:

@@ -160,7 +160,7 @@ def _clock_words(moment: time) -> tuple[str, str]:
 
 # "On <weekday>" takes the accusative in Polish, with "we" before the consonant cluster of "wtorek". Written out:
 # strftime depends on the server's locale and would give the nominative ("środa", "listopad").
-_ON_WEEKDAY_PL = (
+ON_WEEKDAY_PL = (
     "w poniedziałek",
     "we wtorek",
     "w środę",
@@ -169,7 +169,7 @@ _ON_WEEKDAY_PL = (
     "w sobotę",
     "w niedzielę",
 )
-_OF_MONTH_PL = (  # genitive: "30 listopada"
+OF_MONTH_PL = (  # genitive: "30 listopada"
     "stycznia",
     "lutego",
     "marca",
@@ -188,12 +188,12 @@ _OF_MONTH_PL = (  # genitive: "30 listopada"
 def _spoken_slot_polish(start: datetime, end: datetime, today: date) -> str:
     # The 24-hour clock is how Polish speakers give times, so there is no am/pm and no "noon".
     hours = f"między {_clock_polish(start.time())} a {_clock_polish(end.time(), ending=True)}"
-    on_weekday = _ON_WEEKDAY_PL[start.weekday()]
+    on_weekday = ON_WEEKDAY_PL[start.weekday()]
     if start.date() == today:
         return f"dzisiaj {hours}"
     if start.date() == today + timedelta(days=1):
         return f"jutro, {on_weekday}, {hours}"
-    return f"{on_weekday} {start.day} {_OF_MONTH_PL[start.month - 1]} {hours}"
+    return f"{on_weekday} {start.day} {OF_MONTH_PL[start.month - 1]} {hours}"
 
 
 def _clock_polish(moment: time, ending: bool = False) -> str:

@@ -1,7 +1,7 @@
 """What residents read (SMS) and hear (the greeting when they answer) from the callback service.
 
-Texts are English: SMS carries no voice, and a resident who asked in another language hears the greeting in it
-where the menu has a voice for it (see `greeting`). Numbers and slots are written the way people say them.
+Texts and the greeting are in the resident's language where we have it (Polish), else English. Numbers and slots
+are written the way people say them. Replies to texts (CANCELLED, HELP) are English for now.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import datetime
 
 import phonenumbers
 
+from callbacks.slots import OF_MONTH_PL, ON_WEEKDAY_PL
 from ivr.hours import LONDON
 
 TOPIC_WORDS = {
@@ -37,7 +38,7 @@ CANCELLED = "Your callback from Kirklees Council is cancelled. To talk to us, ca
 NOTHING_TO_CANCEL = "You have no callback booked with Kirklees Council. To talk to us, call {council}."
 HELP = "Kirklees Council callbacks: reply CANCEL to cancel your callback, or call {council}."
 
-CANCEL_KEYWORDS = frozenset({"CANCEL", "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"})
+CANCEL_KEYWORDS = frozenset({"CANCEL", "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "ANULUJ"})
 
 
 def topic_words(topic: str) -> str:
@@ -56,35 +57,76 @@ def spoken_number(e164: str) -> str:
     return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
-def slot_in_words(starts_at: datetime, ends_at: datetime | None) -> str:
-    """ "Thursday 26 November between 10:00 and 10:30" in UK local time."""
+def slot_in_words(starts_at: datetime, ends_at: datetime | None, language: str = "en-GB") -> str:
+    """ "Thursday 26 November between 10:00 and 10:30" in UK local time (Polish: "w czwartek 26 listopada …")."""
     start = starts_at.astimezone(LONDON)
+    end = f"{ends_at.astimezone(LONDON):%H:%M}" if ends_at is not None else None
+    if language == "pl-PL":
+        day = f"{ON_WEEKDAY_PL[start.weekday()]} {start.day} {OF_MONTH_PL[start.month - 1]}"
+        return f"{day} o {start:%H:%M}" if end is None else f"{day} między {start:%H:%M} a {end}"
     day = f"{start:%A} {start.day} {start:%B}"
-    if ends_at is None:
-        return f"{day} at {start:%H:%M}"
-    return f"{day} between {start:%H:%M} and {ends_at.astimezone(LONDON):%H:%M}"
+    return f"{day} at {start:%H:%M}" if end is None else f"{day} between {start:%H:%M} and {end}"
 
 
-def confirmation(topic: str, slot: tuple[datetime, datetime | None] | None, council: str) -> str:
-    when = f"on {slot_in_words(*slot)}" if slot else "as soon as an adviser is free"
-    return (
-        f"Kirklees Council will call you back about {topic_words(topic)} {when}. "
-        f"Reply CANCEL to cancel. Questions: call {council}."
-    )
+# The texts of a booked callback, in the resident's language where we have it (they can be read any time later,
+# so slots are dates, never "tomorrow"). Polish letters make a text Unicode (70 characters a part, not 160).
+TEXTS = {
+    "en-GB": {
+        "confirmation": "Kirklees Council will call you back about {topic} {when}. "
+        "Reply CANCEL to cancel. Questions: call {council}.",
+        "reminder": "Reminder: Kirklees Council will call you about {topic} {when}. Reply CANCEL to cancel.",
+        "final": "We tried to call you back about {topic} but couldn't reach you. Please call {council} or {visit}.",
+        "on_slot": "on {slot}",
+        "asap": "as soon as an adviser is free",
+        "visit_library": "visit {library} Library ({address}) to book a face-to-face appointment",
+        "visit_any": "visit any Kirklees library hub",
+    },
+    "pl-PL": {
+        "confirmation": "Rada Kirklees oddzwoni w sprawie: {topic}, {when}. "
+        "Aby anulować, odpisz CANCEL. Pytania: {council}.",
+        "reminder": "Przypomnienie: Rada Kirklees zadzwoni w sprawie: {topic}, {when}. Aby anulować, odpisz CANCEL.",
+        "final": "Nie udało się do Pana/Pani dodzwonić w sprawie: {topic}. Prosimy zadzwonić pod {council} "
+        "albo {visit}.",
+        "on_slot": "{slot}",
+        "asap": "gdy tylko konsultant będzie wolny",
+        "visit_library": "umówić wizytę w bibliotece w {library} ({address})",
+        "visit_any": "przyjść do dowolnej biblioteki Kirklees",
+    },
+}
 
 
-def reminder(topic: str, slot: tuple[datetime, datetime | None]) -> str:
-    return (
-        f"Reminder: Kirklees Council will call you about {topic_words(topic)} {slot_in_words(*slot)}. "
-        "Reply CANCEL to cancel."
-    )
+def _texts(language: str) -> dict[str, str]:
+    return TEXTS.get(language, TEXTS["en-GB"])
 
 
-def final(topic: str, council: str) -> str:
-    return (
-        f"We tried to call you back about {topic_words(topic)} but couldn't reach you. "
-        f"Please call {council} or visit any Kirklees library hub."
-    )
+def _topic(topic: str, language: str) -> str:
+    if language == "pl-PL":
+        return TOPIC_WORDS_PL.get(topic, TOPIC_WORDS_PL["general"])
+    return topic_words(topic)
+
+
+def confirmation(
+    topic: str, slot: tuple[datetime, datetime | None] | None, council: str, language: str = "en-GB"
+) -> str:
+    texts = _texts(language)
+    when = texts["on_slot"].format(slot=slot_in_words(*slot, language)) if slot else texts["asap"]
+    return texts["confirmation"].format(topic=_topic(topic, language), when=when, council=council)
+
+
+def reminder(topic: str, slot: tuple[datetime, datetime | None], language: str = "en-GB") -> str:
+    texts = _texts(language)
+    when = texts["on_slot"].format(slot=slot_in_words(*slot, language))
+    return texts["reminder"].format(topic=_topic(topic, language), when=when)
+
+
+def final(topic: str, council: str, library: tuple[str, str] | None = None, language: str = "en-GB") -> str:
+    """After the last unanswered dial: call us, or book face to face at their library hub (name, address)."""
+    texts = _texts(language)
+    if library is None:
+        visit = texts["visit_any"]
+    else:
+        visit = texts["visit_library"].format(library=library[0], address=library[1])
+    return texts["final"].format(topic=_topic(topic, language), council=council, visit=visit)
 
 
 def is_cancel(body: str) -> bool:

@@ -23,13 +23,14 @@ from callbacks.lifecycle import (
 )
 from callbacks.service import request_callback
 from ivr.hours import LONDON
-from models import Callback, CallbackAttempt, CallbackStatus, Topic
+from models import Callback, CallbackAttempt, CallbackStatus, Library, Topic
 from runtime.worker import DialSweeper
 from simulator.live import run_queued_jobs
 from tests.conftest import call_form, callback_with_attempts
 
 MOBILE = "+447400123456"
 LANDLINE = "+441484123456"
+WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 
 
 def book(services, now, number=MOBILE, due=None, slot=None, confirmed=True) -> int:
@@ -308,6 +309,15 @@ def test_retries_back_off_and_land_inside_opening_hours(failed_dials, now, expec
 def test_after_the_last_unanswered_dial_the_callback_fails_and_a_mobile_gets_one_final_text(live_service):
     services, clock, world = live_service.services, live_service.clock, live_service.world
     phone = world.phone(MOBILE)
+    with services.session_factory.begin() as session:
+        session.add(
+            Library(
+                name="Huddersfield",
+                address="Princess Alexandra Walk",
+                postcode="HD1 2SU",
+                opening_hours=WEEKDAYS,
+            )
+        )
     callback_id = book(services, clock.now())
     schedule_callback(services, callback_id)
 
@@ -328,6 +338,44 @@ def test_after_the_last_unanswered_dial_the_callback_fails_and_a_mobile_gets_one
     texts = [m.body for m in world.messages if m.to == MOBILE]
     assert len(texts) == 1 and "We tried to call you back about council tax" in texts[0]
     assert "01484 221000" in texts[0]
+    # Nobody has helped this resident before: their hub is the default one, to book face to face.
+    assert (
+        "visit Huddersfield Library (Princess Alexandra Walk) to book a face-to-face appointment" in texts[0]
+    )
+
+
+def test_a_polish_residents_texts_are_in_polish_and_name_the_hub_of_their_slot(live_service):
+    services, clock, world = live_service.services, live_service.clock, live_service.world
+    with services.session_factory.begin() as session:
+        dewsbury = Library(
+            name="Dewsbury", address="Railway Street", postcode="WF12 8EQ", opening_hours=WEEKDAYS
+        )
+        session.add(dewsbury)
+        session.flush()
+        slot = (datetime(2026, 11, 26, 10, tzinfo=UTC), datetime(2026, 11, 26, 11, tzinfo=UTC))  # Thursday
+        callback = request_callback(
+            session,
+            MOBILE,
+            Topic.COUNCIL_TAX,
+            clock.now(),
+            language="pl-PL",
+            slot=slot,
+            library_id=dewsbury.id,
+        ).callback
+        callback.status, callback.next_attempt_at = CallbackStatus.SCHEDULED, slot[0]
+        callback_id = callback.id
+    schedule_callback(services, callback_id)
+    run_queued_jobs(services)  # the confirmation
+    with services.session_factory.begin() as session:
+        session.get(Callback, callback_id).status = CallbackStatus.FAILED
+    lifecycle.send_callback_sms(services, callback_id, "final")
+
+    confirmation, final = [m.body for m in world.messages if m.to == MOBILE]
+    assert confirmation.startswith(
+        "Rada Kirklees oddzwoni w sprawie: podatek lokalny, w czwartek 26 listopada"
+    )
+    assert "między 10:00 a 11:00" in confirmation and "odpisz CANCEL" in confirmation
+    assert "umówić wizytę w bibliotece w Dewsbury (Railway Street)" in final
 
 
 def test_a_landline_gets_no_texts(live_service):
