@@ -95,12 +95,13 @@ def join_queue(
     return QueuedCaller(entry, call.call_sid, home if library_id else default_library, created=True)
 
 
-def active_entry_for_call(session: Session, call_id: int) -> QueueEntry | None:
-    return session.scalar(
-        select(QueueEntry).where(
-            QueueEntry.call_id == call_id, QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES)
-        )
+def active_entry_for_call(session: Session, call_id: int, lock: bool = False) -> QueueEntry | None:
+    """The call's live place in the queue; `lock` holds its row until commit (PostgreSQL: a racing duplicate
+    webhook waits, then finds it closed)."""
+    query = select(QueueEntry).where(
+        QueueEntry.call_id == call_id, QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES)
     )
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def entry_by_key(session: Session, key: str) -> tuple[QueueEntry, Call | None] | None:

@@ -204,12 +204,11 @@ def callback_number() -> Response:
         call = call_of_request(session, now)
         step = _NumberStep.from_request(call)
         number = proposed_number(session, call)
-        entry = active_entry_for_call(session, call.id)
+        entry = active_entry_for_call(session, call.id, lock=True)
         kept = _place_kept_for(session, call, number) if digits == "1" and entry is None else None
         if kept is not None:
-            callback = (
-                kept  # a retried webhook: the place is kept already, the same answer, nothing booked twice
-            )
+            # A retried (or racing) webhook: the place is kept already. The same answer, nothing booked twice.
+            callback = kept
         elif digits == "2" and entry is not None:
             step.ask_for_number(response)
             return twiml(response)

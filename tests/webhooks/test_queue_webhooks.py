@@ -197,6 +197,48 @@ def test_keeping_a_place_when_a_callback_is_already_booked_updates_that_one_and_
     assert callback.id == booked.callback.id and callback.keeps_place and callback.slot_starts_at is None
 
 
+def test_four_racing_copies_of_the_confirmation_keep_one_place_once(council, app, twilio_post, db):
+    import threading
+
+    from models import Callback
+    from tests.conftest import twilio_signature
+
+    twilio_post(WAIT, call_form(SID, From=MOBILE))
+    [gather] = parse_twiml(twilio_post(KEY, call_form(SID, From=MOBILE, Digits="1")).data).iter("Gather")
+    form = call_form(SID, From=MOBILE, Digits="1")
+    signature = twilio_signature("http://localhost" + gather.get("action"), form)
+    start, replies = threading.Barrier(4), []
+
+    def confirm() -> None:
+        client = app.test_client()
+        start.wait()
+        replies.append(
+            client.post(gather.get("action"), data=form, headers={"X-Twilio-Signature": signature})
+        )
+
+    threads = [threading.Thread(target=confirm) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [reply.status_code for reply in replies] == [200] * 4
+    kept = [reply.data for reply in replies if "You keep your place" in spoken_text(parse_twiml(reply.data))]
+    if db.get_bind().dialect.name == "postgresql":
+        assert (
+            len(kept) == 4 and len(set(kept)) == 1
+        )  # the losers waited on the row lock, then answered alike
+    else:
+        assert (
+            kept
+        )  # SQLite has no row locks: a loser hits the unique index and hears the safe apology instead
+    assert len(db.scalars(select(Callback)).all()) == 1
+    assert [entry.status for entry in entries(db)] == [
+        QueueEntryStatus.LEFT_FOR_CALLBACK,
+        QueueEntryStatus.WAITING,
+    ]
+
+
 def test_a_withheld_caller_keys_a_number_which_is_read_back_and_keeps_their_place(council, twilio_post, db):
     from models import Callback
 
