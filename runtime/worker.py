@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
-from rq import SimpleWorker
+import redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
 
+from callbacks.lifecycle import DIAL_SWEEP_SECONDS, keep_reconciling, reconcile, sweep_due_dials
 from config import Settings, load_settings
 from runtime.logging import configure_logging, get_logger
 from runtime.services import Services, build_services
@@ -40,8 +44,6 @@ class DialSweeper(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from callbacks.lifecycle import DIAL_SWEEP_SECONDS
-
         failing = False
         while not self.stopped.wait(DIAL_SWEEP_SECONDS):
             try:
@@ -54,8 +56,6 @@ class DialSweeper(threading.Thread):
 
     def sweep_once(self, lock_ms: int) -> int | None:
         """Sweep if no other worker swept in the last `lock_ms`; the number of dials queued, None if skipped."""
-        from callbacks.lifecycle import sweep_due_dials
-
         if not self.services.redis.set(self.LOCK_KEY, os.getpid(), nx=True, px=lock_ms):
             return None
         recovered = sweep_due_dials(self.services)
@@ -79,11 +79,35 @@ class ContactCentreWorker(SimpleWorker):
 
     # After losing Redis, retry every second rather than backing off to a minute: dials are due meanwhile.
     max_connection_wait_time = 1.0
+    # How long a worker that lost Redis while finishing a job waits for it before giving up (and exiting).
+    redis_return_wait_seconds = 30.0
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run the job; if Redis goes away while RQ records its end, wait for Redis instead of quitting.
+
+        RQ lets that error end the worker, and a restart costs seconds in which due dials wait. What the job did
+        is in the database (the truth); only RQ's record of it is lost, with the Redis that lost it.
+        """
+        try:
+            super().execute_job(job, queue)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            log.warning("worker.redis_lost_mid_job", job_id=job.id)
+            if not self.wait_for_redis():
+                raise
+
+    def wait_for_redis(self, poll_seconds: float = 0.1) -> bool:
+        """Poll Redis until it answers (True) or redis_return_wait_seconds pass or a stop is asked for (False)."""
+        deadline = time.monotonic() + self.redis_return_wait_seconds
+        while not self._stop_requested and time.monotonic() < deadline:
+            try:
+                self.connection.ping()
+                return True
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                time.sleep(poll_seconds)
+        return False
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
-        from callbacks.lifecycle import keep_reconciling
-
         try:
             keep_reconciling(job_services())
         except Exception:  # Redis may still be coming back: the next round tries again
@@ -98,7 +122,6 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     engine = _services.engine
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     import callbacks.jobs  # noqa: F401  (imported once at start, not during the first dial)
-    from callbacks.lifecycle import reconcile
 
     # Whatever the last worker left (a dial it died in, jobs a flushed Redis lost) is picked up before new work.
     reconcile(_services)

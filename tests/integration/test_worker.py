@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rq import Queue, Worker
+import pytest
+import redis
+from rq import Queue, SimpleWorker, Worker
 from rq.job import JobStatus
+
+from runtime.worker import ContactCentreWorker
 
 
 def test_worker_runs_an_enqueued_job(app):
@@ -27,3 +31,47 @@ def test_scheduler_moves_a_due_scheduled_job_onto_the_queue(app):
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value() == 42
+
+
+def _redis_lost_while_recording(monkeypatch) -> None:
+    """Make RQ fail the way it does when Redis restarts just as it records a job's end."""
+
+    def lose_redis(self, job, queue):
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+    monkeypatch.setattr(SimpleWorker, "execute_job", lose_redis)
+
+
+def test_a_worker_that_loses_redis_mid_job_waits_for_it_instead_of_quitting(app, monkeypatch):
+    services = app.extensions["contact_centre"]
+    job = services.queue.enqueue("tests.integration.jobs_for_tests.add", 1, 1)
+    worker = ContactCentreWorker([services.queue], connection=services.redis)
+    _redis_lost_while_recording(monkeypatch)
+    answers = iter(
+        [redis.exceptions.ConnectionError("refused"), redis.exceptions.ConnectionError("refused"), True]
+    )
+
+    def ping():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(worker.connection, "ping", ping)
+    worker.execute_job(job, services.queue)  # no exception: the work loop carries on once Redis answers
+    assert next(answers, "all used") == "all used"
+
+
+def test_a_worker_whose_redis_stays_away_still_exits_to_be_restarted(app, monkeypatch):
+    services = app.extensions["contact_centre"]
+    job = services.queue.enqueue("tests.integration.jobs_for_tests.add", 1, 1)
+    worker = ContactCentreWorker([services.queue], connection=services.redis)
+    worker.redis_return_wait_seconds = 0.3
+    _redis_lost_while_recording(monkeypatch)
+
+    def refuse():
+        raise redis.exceptions.ConnectionError("refused")
+
+    monkeypatch.setattr(worker.connection, "ping", refuse)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        worker.execute_job(job, services.queue)
