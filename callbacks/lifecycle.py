@@ -70,9 +70,10 @@ CLOCK_MARGIN = timedelta(seconds=5)
 DIAL_LEAD = timedelta(seconds=1)
 # A dial job that wakes further ahead than this does not hold its worker: it asks RQ again for the due time.
 MAX_DIAL_WAIT = timedelta(seconds=5)
-# A dial job RQ still calls "started" while its callback has been due this long died with its worker (a healthy
-# one claims within moments of the due time): the reconciler replaces it.
-DIAL_JOB_DEAD_AFTER = MAX_DIAL_WAIT + timedelta(seconds=5)
+# A dial job RQ still calls "started" while its callback has been due this long died with its worker: a healthy
+# one sleeps until the due instant and claims within moments of it. The sweep replaces it; if the worker was only
+# slow after all, the claim still lets just one of the two jobs dial.
+DIAL_JOB_DEAD_AFTER = timedelta(seconds=3)
 # How often each worker sweeps for dials RQ lost or stalled (one worker per sweep does the work).
 DIAL_SWEEP_SECONDS = 0.5
 SHORTEST_SLEEP = 0.001  # seconds: a clock that lags the sleeps is not polled in a tight loop

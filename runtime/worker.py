@@ -7,6 +7,7 @@ import threading
 import time
 
 import redis
+from redis.client import Pipeline
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
@@ -17,6 +18,7 @@ from runtime.services import Services, build_services
 
 log = get_logger(__name__)
 _services: Services | None = None
+REDIS_AWAY = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def job_services() -> Services:
@@ -90,10 +92,19 @@ class ContactCentreWorker(SimpleWorker):
         """
         try:
             super().execute_job(job, queue)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        except REDIS_AWAY:
             log.warning("worker.redis_lost_mid_job", job_id=job.id)
             if not self.wait_for_redis():
                 raise
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        """RQ's heartbeat, which also ends the worker if Redis is away at that moment: wait for Redis instead."""
+        try:
+            super().heartbeat(timeout, pipeline)
+        except REDIS_AWAY:
+            if pipeline is not None or not self.wait_for_redis():
+                raise
+            super().heartbeat(timeout, pipeline)
 
     def wait_for_redis(self, poll_seconds: float = 0.1) -> bool:
         """Poll Redis until it answers (True) or redis_return_wait_seconds pass or a stop is asked for (False)."""
@@ -102,7 +113,7 @@ class ContactCentreWorker(SimpleWorker):
             try:
                 self.connection.ping()
                 return True
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            except REDIS_AWAY:
                 time.sleep(poll_seconds)
         return False
 

@@ -75,3 +75,19 @@ def test_a_worker_whose_redis_stays_away_still_exits_to_be_restarted(app, monkey
     monkeypatch.setattr(worker.connection, "ping", refuse)
     with pytest.raises(redis.exceptions.ConnectionError):
         worker.execute_job(job, services.queue)
+
+
+def test_a_heartbeat_that_finds_redis_away_waits_for_it_instead_of_ending_the_worker(app, monkeypatch):
+    services = app.extensions["contact_centre"]
+    worker = ContactCentreWorker([services.queue], connection=services.redis)
+    real_hset, failures = services.redis.hset, iter([redis.exceptions.ConnectionError("closed")])
+
+    def hset(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_hset(*args, **kwargs)
+
+    monkeypatch.setattr(services.redis, "hset", hset)
+    worker.heartbeat()  # Redis answered the wait's ping: the heartbeat is retried, the worker carries on
+    assert services.redis.hget(worker.key, "last_heartbeat") is not None
