@@ -1,7 +1,7 @@
 """What residents read (SMS) and hear (the greeting when they answer) from the callback service.
 
 Texts and the greeting are in the resident's language where we have it (Polish), else English. Numbers and slots
-are written the way people say them. Replies to texts (CANCELLED, HELP) are English for now.
+are written the way people say them; replies to a resident's text are in the language of their latest callback.
 """
 
 from __future__ import annotations
@@ -34,9 +34,6 @@ CANCELLED_BEFORE_ANSWER = (
     "This is Kirklees Council. Your callback was cancelled, so there is nothing to do. Goodbye."
 )
 
-CANCELLED = "Your callback from Kirklees Council is cancelled. To talk to us, call {council} or visit any library hub."
-NOTHING_TO_CANCEL = "You have no callback booked with Kirklees Council. To talk to us, call {council}."
-HELP = "Kirklees Council callbacks: reply CANCEL to cancel your callback, or call {council}."
 
 CANCEL_KEYWORDS = frozenset({"CANCEL", "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "ANULUJ"})
 
@@ -80,6 +77,11 @@ TEXTS = {
         "asap": "as soon as an adviser is free",
         "visit_library": "visit {library} Library ({address}) to book a face-to-face appointment",
         "visit_any": "visit any Kirklees library hub",
+        # Replies to a resident's text (see inbound_reply).
+        "cancelled": "Your callback from Kirklees Council is cancelled. "
+        "To talk to us, call {council} or visit any library hub.",
+        "nothing_to_cancel": "You have no callback booked with Kirklees Council. To talk to us, call {council}.",
+        "help": "Kirklees Council callbacks: reply CANCEL to cancel your callback, or call {council}.",
     },
     "pl-PL": {
         "confirmation": "Rada Kirklees oddzwoni w sprawie: {topic}, {when}. "
@@ -91,6 +93,11 @@ TEXTS = {
         "asap": "gdy tylko konsultant będzie wolny",
         "visit_library": "umówić wizytę w bibliotece w {library} ({address})",
         "visit_any": "przyjść do dowolnej biblioteki Kirklees",
+        "cancelled": "Oddzwonienie od Rady Kirklees zostało anulowane. "
+        "Aby z nami porozmawiać, prosimy zadzwonić pod {council} albo przyjść do biblioteki.",
+        "nothing_to_cancel": "Nie ma Pan/Pani zamówionego oddzwonienia od Rady Kirklees. "
+        "Aby z nami porozmawiać, prosimy zadzwonić pod {council}.",
+        "help": "Oddzwonienia Rady Kirklees: aby anulować, odpisz CANCEL albo zadzwoń pod {council}.",
     },
 }
 
@@ -127,6 +134,12 @@ def final(topic: str, council: str, library: tuple[str, str] | None = None, lang
     else:
         visit = texts["visit_library"].format(library=library[0], address=library[1])
     return texts["final"].format(topic=_topic(topic, language), council=council, visit=visit)
+
+
+def inbound_reply(action: str, council: str, language: str = "en-GB") -> str | None:
+    """What we text back after a resident's text was handled ("cancelled", "nothing_to_cancel", "help")."""
+    text = _texts(language).get(action) if action in ("cancelled", "nothing_to_cancel", "help") else None
+    return text.format(council=council) if text else None
 
 
 def is_cancel(body: str) -> bool:

@@ -7,11 +7,13 @@ learnt the CallSid is settled against the right attempt.
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import lifecycle, sms
 from ivr.prompts import LANGUAGES, speaking_language
+from models import Callback
 from routing.views import enqueue_caller
 from runtime.logging import get_logger
 from runtime.web import db_session, services
@@ -20,12 +22,6 @@ from telephony.webhooks import guarded_webhook, twilio_webhook, twiml
 
 log = get_logger(__name__)
 callbacks_bp = Blueprint("callbacks", __name__)
-
-INBOUND_REPLIES = {
-    "cancelled": sms.CANCELLED,
-    "nothing_to_cancel": sms.NOTHING_TO_CANCEL,
-    "help": sms.HELP,
-}
 
 
 def _say(response: VoiceResponse, text: str, language: str) -> None:
@@ -97,16 +93,23 @@ def inbound_sms() -> Response:
     """A text from a resident: CANCEL/STOP cancels their callbacks; anything else gets a short help reply."""
     app_services, session = services(), db_session()
     settings = app_services.settings
+    sender = to_e164(request.form.get("From"), settings.default_region)
     with session.begin():
         outcome = lifecycle.handle_inbound_sms(
             session,
             request.form.get("MessageSid", ""),
-            to_e164(request.form.get("From"), settings.default_region),
+            sender,
             request.form.get("Body", ""),
             app_services.clock.now(),
         )
+        # Reply in the language they booked in (their latest callback), else English.
+        language = session.scalar(
+            select(Callback.language).where(Callback.number == sender).order_by(Callback.id.desc()).limit(1)
+        )
     response = MessagingResponse()
-    reply = INBOUND_REPLIES.get(outcome.action)
+    reply = sms.inbound_reply(
+        outcome.action, sms.spoken_number(settings.twilio_phone_number), language or "en-GB"
+    )
     if reply:
-        response.message(reply.format(council=sms.spoken_number(settings.twilio_phone_number)))
+        response.message(reply)
     return _messaging(response)

@@ -96,3 +96,19 @@ def test_cancel_with_nothing_booked_says_so(app, clock, twilio_post):
     with app.extensions["contact_centre"].session_factory() as session:
         (message,) = session.scalars(select(InboundMessage)).all()
     assert message.action == "nothing_to_cancel" and message.callback_id is None
+
+
+def test_a_polish_resident_gets_the_reply_in_polish(app, clock, twilio_post):
+    services = app.extensions["contact_centre"]
+    with services.session_factory.begin() as session:
+        callback = request_callback(
+            session, MOBILE, Topic.COUNCIL_TAX, clock.now(), language="pl-PL"
+        ).callback
+        callback.status = CallbackStatus.SCHEDULED
+
+    response = text(twilio_post, "Anuluj")
+
+    assert reply_of(response).startswith("Oddzwonienie od Rady Kirklees zostało anulowane.")
+    assert set(statuses(app).values()) == {CallbackStatus.CANCELLED}
+    help_reply = reply_of(text(twilio_post, "co to jest?", sid="SM" + "2" * 32))
+    assert "aby anulować, odpisz CANCEL" in help_reply
