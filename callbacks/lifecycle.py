@@ -607,11 +607,15 @@ def sweep_due_dials(services: Services) -> int:
     round trip for the dials of the next second.
     """
     now = services.clock.now()
-    return _reenqueue_dials(services, now, now + DIAL_LEAD)
+    return _reenqueue_dials(services, now, now + DIAL_LEAD, only_lost=True)
 
 
-def _reenqueue_dials(services: Services, now: datetime, horizon: datetime) -> int:
-    """Give every callback due before `horizon` a dial job, unless RQ already holds one for that attempt."""
+def _reenqueue_dials(services: Services, now: datetime, horizon: datetime, only_lost: bool = False) -> int:
+    """Give every callback due before `horizon` a dial job, unless RQ already holds one for that attempt.
+
+    `only_lost`: replace only jobs RQ lost or that are stuck; one that ran and failed before its claim (the
+    database was down, say) is retried by the reconciler, once an interval, not every half second.
+    """
     with services.session_factory() as session:
         rows = session.execute(
             select(Callback.id, Callback.attempts, Callback.next_attempt_at)
@@ -628,7 +632,7 @@ def _reenqueue_dials(services: Services, now: datetime, horizon: datetime) -> in
         if job is not None and _stuck(status, row.next_attempt_at, now):
             job.delete()  # out of RQ's schedule and registries, so a scheduler coming back cannot run it too
             status = None
-        if status in WAITING_OR_IN_FLIGHT:
+        if status in WAITING_OR_IN_FLIGHT or (only_lost and status is not None):
             continue
         _enqueue(
             services,

@@ -241,6 +241,19 @@ def test_sweep_takes_a_dial_out_of_rqs_schedule_when_no_scheduler_moved_it(app, 
     assert queued_job_ids(services) == [dial_job_id(callback_id, 1)]
 
 
+def test_a_dial_job_that_failed_before_its_claim_is_retried_by_the_reconciler_not_the_sweep(app, clock):
+    services = app.extensions["contact_centre"]
+    callback_id = book(services, clock.now(), due=clock.now() + timedelta(milliseconds=500))
+    schedule_callback(services, callback_id)
+    job = services.queue.fetch_job(dial_job_id(callback_id, 1))
+    job.set_status(JobStatus.FAILED)  # it ran and raised before claiming: the database was down, say
+    services.queue.remove(job)
+
+    assert sweep_due_dials(services) == 0  # not every half second
+    assert reconcile(services).dials_enqueued == 1  # but every reconcile interval
+    assert queued_job_ids(services) == [dial_job_id(callback_id, 1)]
+
+
 def test_one_worker_sweeps_per_interval_and_the_sweeper_thread_recovers_a_lost_dial(app, clock):
     services = app.extensions["contact_centre"]
     callback_id = book(services, clock.now(), due=clock.now() + timedelta(milliseconds=500))
