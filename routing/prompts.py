@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callbacks.numbers import NumberCheck
-from callbacks.prompts import refusal
+from callbacks.prompts import dialogue, dialogue_language, refusal
 from ivr.prompts import LANGUAGES, speaking_language
 
 CALLER_TEXTS: dict[str, dict[str, str]] = {
@@ -42,26 +42,6 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
         "pl-PL": "Aby otrzymać oddzwonienie bez utraty miejsca, naciśnij 1. Aby dalej czekać, naciśnij 2.",
     },
     "keep_waiting": {"en-GB": "Thank you for holding.", "pl-PL": "Dziękujemy za cierpliwość."},
-    "confirm_caller_id": {
-        "en-GB": "We'll call you back on the number ending {last_digits}. "
-        "Press 1 for that number, or 2 to give another.",
-        "pl-PL": "Oddzwonimy na numer kończący się na {last_digits}. "
-        "Aby potwierdzić ten numer, naciśnij 1. Aby podać inny, naciśnij 2.",
-    },
-    "confirm_keyed": {
-        "en-GB": "You keyed {digits}. Press 1 if that's right, or 2 to key it again.",
-        "pl-PL": "Wpisany numer to {digits}. Jeśli jest poprawny, naciśnij 1. Aby wpisać go ponownie, naciśnij 2.",
-    },
-    "withheld": {
-        "en-GB": "We can't see your phone number.",
-        "pl-PL": "Nie widzimy Pana/Pani numeru telefonu.",
-    },
-    "key_number": {
-        "en-GB": "Please key the phone number we should call, starting with 0, then press the hash key.",
-        "pl-PL": "Proszę wpisać numer telefonu, na który mamy oddzwonić, zaczynając od 0, "
-        "a potem nacisnąć krzyżyk.",
-    },
-    "not_heard": {"en-GB": "Sorry, I didn't catch that.", "pl-PL": "Przepraszam, nie zrozumiałam."},
     "kept_place": {
         "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
         "{last_digits} when it's your turn. You can hang up now.",
@@ -108,10 +88,14 @@ def say(target: VoiceResponse | Gather, name: str, language: str, **values: obje
     _say_in(target, texts[code].format(**values), code)
 
 
+def say_number_step(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:
+    """A sentence of agreeing a callback number, the same words as the booking dialogue (callbacks.prompts)."""
+    _say_in(target, dialogue(name, language, **values), dialogue_language(language))
+
+
 def say_refusal(target: VoiceResponse | Gather, check: NumberCheck, language: str) -> None:
-    """Why we can't ring that number (callbacks.prompts.refusal), in the language the queue speaks to them."""
-    code = _spoken_code(language, CALLER_TEXTS["key_number"])
-    _say_in(target, refusal(check, code), code)
+    """Why we can't ring that number (callbacks.prompts.refusal), as the booking dialogue says it."""
+    _say_in(target, refusal(check, language), dialogue_language(language))
 
 
 def _spoken_code(language: str, texts: Mapping[str, str]) -> str:

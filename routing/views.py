@@ -187,7 +187,7 @@ def key() -> Response:
             if call.caller_number:
                 prompts.say_refusal(response, check, call.language)
             else:
-                prompts.say(response, "withheld", call.language)
+                prompts.say_number_step(response, "withheld", call.language)
             step.ask_for_number(response)
     return twiml(response)
 
@@ -249,7 +249,7 @@ def callback_keyed() -> Response:
             if digits:
                 prompts.say_refusal(response, check, call.language)
             else:
-                prompts.say(response, "not_heard", call.language)
+                prompts.say_number_step(response, "not_heard", call.language)
             replace(step, tries=step.tries + 1).ask_for_number(response)
         else:
             prompts.say(response, "keep_waiting", call.language)
@@ -283,9 +283,9 @@ class _NumberStep:
             num_digits=1, timeout=KEY_TIMEOUT_SECONDS + 2, action=self.url("queue.callback_number")
         )
         if source == "keyed":
-            prompts.say(gather, "confirm_keyed", self.call.language, digits=spoken_digits(number))
+            prompts.say_number_step(gather, "confirm_keyed", self.call.language, digits=spoken_digits(number))
         else:
-            prompts.say(
+            prompts.say_number_step(
                 gather, "confirm_caller_id", self.call.language, last_digits=spoken_digits(number, last=3)
             )
         prompts.say(response, "keep_waiting", self.call.language)  # silence: back to holding
@@ -294,7 +294,7 @@ class _NumberStep:
         gather = response.gather(
             finish_on_key="#", timeout=NUMBER_TIMEOUT_SECONDS, action=self.url("queue.callback_keyed")
         )
-        prompts.say(gather, "key_number", self.call.language)
+        prompts.say_number_step(gather, "key_number", self.call.language)
         prompts.say(response, "keep_waiting", self.call.language)
 
 
