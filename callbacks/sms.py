@@ -44,9 +44,8 @@ def topic_words(topic: str) -> str:
 
 def greeting(topic: str, language: str) -> tuple[str, str]:
     """(text, language it is in) of what a resident hears on answering a callback."""
-    if language == "pl-PL":
-        return GREETING["pl-PL"].format(topic=TOPIC_WORDS_PL.get(topic, TOPIC_WORDS_PL["general"])), "pl-PL"
-    return GREETING["en-GB"].format(topic=topic_words(topic)), "en-GB"
+    spoken = language if language in GREETING else "en-GB"
+    return GREETING[spoken].format(topic=_topic(topic, spoken)), spoken
 
 
 def spoken_number(e164: str) -> str:

@@ -34,7 +34,7 @@ from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.prompts import dialogue, dialogue_language, refusal
 from callbacks.slots import Slot, spoken_slot
-from ivr.prompts import speaking_language
+from ivr.twiml import say_in
 from models import Call, Topic
 from routing.views import call_of_request, enqueue_caller
 from runtime.logging import get_logger
@@ -246,10 +246,10 @@ class _Turn:
         self.say_text(self.words(name, **values))
 
     def say_text(self, text: str) -> None:
-        _say(self.response, text, self.speaks)
+        say_in(self.response, text, self.speaks)
 
     def ask(self, gather: Gather, name: str, **values: object) -> None:
-        _say(gather, self.words(name, **values), self.speaks)
+        say_in(gather, self.words(name, **values), self.speaks)
 
     def confirm_number(self, state: Dialogue, number: str) -> None:
         gather = _gather(self.response, state, "callback.number", num_digits=1, timeout=KEY_TIMEOUT_SECONDS)
@@ -287,7 +287,7 @@ class _Turn:
         ]
         sentences += [self.words("asap_option"), self.words("adviser_option")]
         gather = _gather(self.response, offering, "callback.slot", num_digits=1, timeout=KEY_TIMEOUT_SECONDS)
-        _say(gather, " ".join(sentences), self.speaks)
+        say_in(gather, " ".join(sentences), self.speaks)
 
     def book(self, number: str, slot: Slot | None) -> None:
         """Book it, say when and on which number, and hang up."""
@@ -355,12 +355,6 @@ def _outcome(digits: str, *keys: str) -> str:
     if digits == ADVISER_KEY:
         return "adviser"
     return f"pressed_{digits}" if digits in keys else "invalid"
-
-
-def _say(target: VoiceResponse | Gather, text: str, language: str) -> None:
-    """Say `text` in the voice of `language`, the language the text is written in (see Turn.speaks)."""
-    voice = speaking_language(language)
-    target.say(text, language=voice.say_language, voice=voice.voice)
 
 
 def _gather(response: VoiceResponse, state: Dialogue, endpoint: str, **options: object) -> Gather:

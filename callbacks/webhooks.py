@@ -12,7 +12,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks import lifecycle, sms
-from ivr.prompts import LANGUAGES, speaking_language
+from ivr.twiml import say_in
 from models import Callback
 from routing.views import enqueue_caller
 from runtime.logging import get_logger
@@ -22,11 +22,6 @@ from telephony.webhooks import guarded_webhook, twilio_webhook, twiml
 
 log = get_logger(__name__)
 callbacks_bp = Blueprint("callbacks", __name__)
-
-
-def _say(response: VoiceResponse, text: str, language: str) -> None:
-    voice = LANGUAGES[speaking_language(language).code]
-    response.say(text, language=voice.say_language, voice=voice.voice)
 
 
 @callbacks_bp.post("/callbacks/voice/answer")
@@ -48,10 +43,10 @@ def answer() -> Response:
     response = VoiceResponse()
     if decision.action == "connect":
         text, language = sms.greeting(decision.topic, decision.language)
-        _say(response, text, language)
+        say_in(response, text, language)
         enqueue_caller(response, decision.topic, decision.language, reasons=("scheduled callback",))
     elif decision.action == "cancelled":
-        _say(response, sms.CANCELLED_BEFORE_ANSWER, "en-GB")
+        say_in(response, sms.CANCELLED_BEFORE_ANSWER, "en-GB")
         response.hangup()
     else:
         response.hangup()

@@ -8,9 +8,16 @@ from twilio.twiml.voice_response import Gather as GatherVerb
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import engine
+from ivr.prompts import speaking_language
 
 # Callers who struggled get slower speech for the rest of the call (the engine sets Say.slow).
 SLOW_SPEECH_RATE = "85%"
+
+
+def say_in(target: VoiceResponse | GatherVerb, text: str, language: str) -> None:
+    """Say `text` in the voice of `language`, the language it is written in (English where Twilio has none)."""
+    voice = speaking_language(language)
+    target.say(text, language=voice.say_language, voice=voice.voice)
 
 
 def _say(target: VoiceResponse | GatherVerb, action: engine.Say) -> None:

@@ -13,6 +13,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from callbacks.numbers import NumberCheck
 from callbacks.prompts import dialogue, dialogue_language, refusal
 from ivr.prompts import LANGUAGES, speaking_language
+from ivr.twiml import say_in
 
 CALLER_TEXTS: dict[str, dict[str, str]] = {
     "next": {"en-GB": "You are next in the queue.", "pl-PL": "Jest Pan/Pani następny/a w kolejce."},
@@ -85,17 +86,17 @@ def say(target: VoiceResponse | Gather, name: str, language: str, **values: obje
     """Say a caller-facing text in the caller's language if we have it (and Twilio can speak it), else English."""
     texts = CALLER_TEXTS[name]
     code = _spoken_code(language, texts)
-    _say_in(target, texts[code].format(**values), code)
+    say_in(target, texts[code].format(**values), code)
 
 
 def say_number_step(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:
     """A sentence of agreeing a callback number, the same words as the booking dialogue (callbacks.prompts)."""
-    _say_in(target, dialogue(name, language, **values), dialogue_language(language))
+    say_in(target, dialogue(name, language, **values), dialogue_language(language))
 
 
 def say_refusal(target: VoiceResponse | Gather, check: NumberCheck, language: str) -> None:
     """Why we can't ring that number (callbacks.prompts.refusal), as the booking dialogue says it."""
-    _say_in(target, refusal(check, language), dialogue_language(language))
+    say_in(target, refusal(check, language), dialogue_language(language))
 
 
 def _spoken_code(language: str, texts: Mapping[str, str]) -> str:
@@ -103,14 +104,8 @@ def _spoken_code(language: str, texts: Mapping[str, str]) -> str:
     return spoken.code if spoken.code in texts else "en-GB"
 
 
-def _say_in(target: VoiceResponse | Gather, text: str, code: str) -> None:
-    voice = LANGUAGES[code]
-    target.say(text, language=voice.say_language, voice=voice.voice)
-
-
 def say_to_adviser(target: VoiceResponse | Gather, text: str) -> None:
-    english = LANGUAGES["en-GB"]
-    target.say(ADVISER_TEXTS.get(text, text), language=english.say_language, voice=english.voice)
+    say_in(target, ADVISER_TEXTS.get(text, text), "en-GB")
 
 
 def say_place(target: VoiceResponse | Gather, position: int | None, language: str) -> None:
