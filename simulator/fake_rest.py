@@ -13,11 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
 
+from runtime.logging import get_logger
 from simulator.call_engine import API_VERSION, Call, RedirectCall, rfc2822
 from simulator.spec import twilio_request_errors
 from simulator.world import SentMessage, SimulatedQueue, SimulatedTwilio, SimulatorError
 
+log = get_logger(__name__)
 EXTENSION_KEY = "simulated_twilio"
 URL_PREFIX = "/fake-twilio"
 API = "/2010-04-01/Accounts/<account_sid>"
@@ -63,6 +66,17 @@ def check_like_twilio() -> Response | None:
     if errors:
         return twilio_error(400, 20001, "; ".join(errors))
     return None
+
+
+@fake_twilio_bp.errorhandler(Exception)
+def simulator_failed(error: Exception) -> Response:
+    """The fake itself broke (not a request Twilio would refuse): answer like Twilio's 500, and keep the failure
+    for the browser phone, which otherwise shows a caller holding for ever while nothing can connect them."""
+    if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
+        return twilio_error(error.code, 20000 + error.code, error.description or error.name)
+    log.exception("fake_twilio.failed", method=request.method, path=request.path)
+    failure = _world().record_rest_failure(request.method, request.path, f"{type(error).__name__}: {error}")
+    return twilio_error(500, 20500, f"The simulated Twilio failed: {failure.error}")
 
 
 # -- resource shapes (as twilio-python parses them) -------------------------------------------------

@@ -2,7 +2,9 @@
 
 The fake REST API and contract tests of the app's gateway both use it, so a request our code sends is
 checked against what api.twilio.com documents, not against what our fake happens to accept.
-The spec (1.8 MB) is loaded once, on first use, and shared between threads.
+The spec (1.8 MB, MIT-licensed by Twilio: see twilio_spec/LICENSE) ships inside the project, so a clone placed
+anywhere works; TWILIO_SPEC_PATH points at another copy (a newer spec) instead. It is loaded once, on first use,
+and shared between threads.
 """
 
 from __future__ import annotations
@@ -35,13 +37,29 @@ class TwilioSpecViolation(ValueError):
         self.errors = errors
 
 
+SHIPPED_SPEC = Path(__file__).resolve().parent / "twilio_spec" / "twilio_api_v2010.json"
+
+
+class TwilioSpecMissing(RuntimeError):
+    """Twilio's spec cannot be read: every fake REST request would fail, so simulator mode refuses to start."""
+
+
 def spec_path() -> Path:
-    """Where Twilio's spec lives: $TWILIO_SPEC_PATH, else ../shared/twilio-spec next to the repository."""
+    """Where Twilio's spec lives: $TWILIO_SPEC_PATH if set, else the copy shipped in simulator/twilio_spec/."""
     configured = os.environ.get(SPEC_PATH_VARIABLE)
-    if configured:
-        return Path(configured)
-    repo_root = Path(__file__).resolve().parents[1]
-    return repo_root.parent / "shared" / "twilio-spec" / "twilio_api_v2010.json"
+    return Path(configured) if configured else SHIPPED_SPEC
+
+
+def check_spec_readable() -> Path:
+    """Raise TwilioSpecMissing, naming the path and the variable, unless the spec file can be read."""
+    path = spec_path()
+    if not path.is_file():
+        if os.environ.get(SPEC_PATH_VARIABLE):
+            hint = f"{SPEC_PATH_VARIABLE}={path} names no file; unset it to use the copy shipped with the project"
+        else:
+            hint = f"the shipped copy {path} is missing; restore it from git"
+        raise TwilioSpecMissing(f"Twilio's OpenAPI spec cannot be read: {hint}")
+    return path
 
 
 def twilio_openapi() -> OpenAPI:

@@ -25,6 +25,7 @@ from simulator.clock import can_skip_time
 from simulator.fake_rest import EXTENSION_KEY as WORLD_KEY
 from simulator.fake_rest import init_fake_twilio
 from simulator.live import call_summary, journey_of
+from simulator.spec import check_spec_readable
 from simulator.world import AdviserClient, SimulatedTwilio, SimulatorError
 from telephony.numbers import to_e164
 
@@ -53,6 +54,7 @@ QUIET_KINDS = frozenset({"gather-waiting", "paused", "keys-ignored", "waiting"})
 
 def init_simulator(app: Flask) -> SimulatedTwilio:
     """Build the world that plays Twilio for this app; serve the fake REST API and the browser phone."""
+    check_spec_readable()  # else every fake REST request fails and no caller ever reaches an adviser
     with app.app_context():
         app_services = services()
     settings = app_services.settings
@@ -167,6 +169,11 @@ def call_state(call: Call) -> dict[str, Any]:
         # Texts arrive through the fake REST API (sent by a worker job), so they are looked up by number.
         "texts": [message.body for message in list(_world().messages) if message.to == call.from_],
         "journey": journey_of(app_services, call.sid),
+        # The fake REST API failing (not refusing) means nothing can connect or text this caller: say so.
+        "simulator_failures": [
+            f"{failure.method} {failure.path} failed: {failure.error}"
+            for failure in _world().rest_failures_since(call.date_created)
+        ],
         "recorded": call_summary(app_services, call.sid),
         "now": app_services.clock.now().isoformat(),
     }

@@ -26,6 +26,7 @@ from simulator.call_engine import (
 )
 
 DEFAULT_MAX_QUEUE_SIZE = 1000  # Twilio's documented default maximum queue length.
+MAX_REST_FAILURES = 50  # the most recent fake REST failures kept for the browser phone
 
 
 class SimulatorError(LookupError):
@@ -70,6 +71,16 @@ class SentMessage:
     messaging_service_sid: str | None = None
     sent_by: str = "rest"  # "rest" or the CallSid whose TwiML <Message>/<Sms> sent it
     status: str = "queued"
+
+
+@dataclass(frozen=True)
+class RestFailure:
+    """A fake REST request that failed inside the simulator itself (a bug or a missing file, not a 4xx)."""
+
+    at: datetime
+    method: str
+    path: str
+    error: str
 
 
 @dataclass
@@ -186,6 +197,7 @@ class SimulatedTwilio:
         self.messages: list[SentMessage] = []
         self.phones: dict[str, SimulatedPhone] = {}
         self.clients: dict[str, AdviserClient] = {}
+        self.rest_failures: list[RestFailure] = []
         self._outbound_to_start: list[Call] = []
 
     # -- building blocks -------------------------------------------------------------------------
@@ -212,6 +224,18 @@ class SimulatedTwilio:
             if call_sid not in self.calls:
                 raise SimulatorError(f"no call {call_sid}")
             return self.calls[call_sid]
+
+    def record_rest_failure(self, method: str, path: str, error: str) -> RestFailure:
+        """Keep a fake REST failure so the browser phone can show it: the app's request to connect a caller or
+        send a text failed, and without this the page would simply hold forever."""
+        failure = RestFailure(self.clock.now(), method, path, error)
+        with self.lock:
+            self.rest_failures = [*self.rest_failures[-(MAX_REST_FAILURES - 1) :], failure]
+        return failure
+
+    def rest_failures_since(self, moment: datetime) -> list[RestFailure]:
+        with self.lock:
+            return [failure for failure in self.rest_failures if failure.at >= moment]
 
     # -- calls -----------------------------------------------------------------------------------
 

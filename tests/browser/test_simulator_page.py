@@ -141,3 +141,26 @@ def test_every_control_has_a_label_and_the_keypad_is_reachable_with_tab(phone: P
         reached.append(phone.evaluate("() => document.activeElement.getAttribute('aria-label')"))
     assert reached[:3] == ["Press 1", "Press 2", "Press 3"]
     assert "Press hash" in reached
+
+
+def test_the_phone_says_so_when_the_simulated_twilio_itself_fails(
+    live_service, phone: Page, worker, monkeypatch
+):
+    def broken_dequeue(*_args, **_kwargs):
+        raise OSError("simulated disk failure")
+
+    monkeypatch.setattr(live_service.world, "dequeue", broken_dequeue)
+    phone.get_by_label("Adviser", exact=True).select_option(client_identity_for("Tom Hirst"))
+    phone.get_by_label("Routing state").select_option("available")
+    phone.get_by_role("button", name="Set state").click()
+    expect(phone.locator("#adviser-routing-state")).to_contain_text("Routing state: available")
+
+    phone.get_by_role("button", name=re.compile(r"^Dial ")).click()
+    expect(phone.locator("#transcript")).to_contain_text("For English, press 1.")
+    phone.keyboard.press("1")
+    expect(phone.locator("#transcript")).to_contain_text("For council tax, press 1.")
+    phone.keyboard.press("0")
+    # The matcher picked Tom, but connecting the caller failed inside the simulator: say so, don't hold for ever.
+    alert = phone.get_by_role("alert")
+    expect(alert).to_contain_text("The simulated Twilio failed, so this call cannot be connected")
+    expect(alert).to_contain_text("OSError: simulated disk failure")

@@ -141,6 +141,12 @@
     callEnded = call.ended;
     gather = call.ended ? null : call.gather;
     $("call-status").textContent = describeStatus(call);
+    const failures = call.simulator_failures || [];
+    if (failures.length) {
+      // Without this the caller would seem to hold for ever: the app could not reach the simulated Twilio.
+      showError("The simulated Twilio failed, so this call cannot be connected and no text can be sent. "
+        + "Latest failure: " + failures[failures.length - 1]);
+    }
 
     const list = $("transcript");
     const placeholder = list.querySelector(".placeholder");
