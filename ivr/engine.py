@@ -45,6 +45,7 @@ from ivr.flow import (
     InteractiveNode,
     LanguageNode,
     MenuNode,
+    MenuOption,
     Node,
     OfferCallbackNode,
     Phrases,
@@ -654,7 +655,11 @@ class _Turn:
             return
         global_choice = self.global_choice(node, reading)
         if global_choice == "adviser":
-            self.event(node, "adviser", reading)
+            # "Someone about my council tax": a person, for the topic they named, so nobody asks them again.
+            named = self.spoken_option(node, reading)
+            if named is not None:
+                self.set_data(**dict(named.set))
+            self.event(node, "adviser", reading, **({"set": dict(named.set)} if named is not None else {}))
             self.goto(self.flow.globals.adviser.target)  # type: ignore[union-attr]
         elif global_choice == "repeat":
             self.failed(node, "repeat", reading)
@@ -685,6 +690,13 @@ class _Turn:
             if reading.kind == "speech" and _says(reading.value, self.phrases(key.phrases)):
                 return name
         return None
+
+    def spoken_option(self, node: InteractiveNode, reading: _Reading) -> MenuOption | None:
+        """The one menu option a spoken request also names, if exactly one (keys name none)."""
+        if not isinstance(node, MenuNode) or reading.kind != "speech":
+            return None
+        named = [option for option in node.options if self.chosen(option.key, option.phrases, reading)]
+        return named[0] if len(named) == 1 else None
 
     def handle_menu(self, node: MenuNode, reading: _Reading) -> None:
         matches = [option for option in node.options if self.chosen(option.key, option.phrases, reading)]

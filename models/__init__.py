@@ -58,6 +58,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class ClippedString(TypeDecorator[str]):
+    """A VARCHAR for Twilio's own words (a DialCallStatus, AnsweredBy) and sentences built around them.
+
+    Twilio sends short known values, but a webhook must never fail on one that is longer than the column
+    (PostgreSQL refuses it; SQLite would silently keep it): such a value is cut to the column's length.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return value[: self.length] if isinstance(value, str) else value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
@@ -202,7 +220,7 @@ class Adviser(Base):
     phone_number: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[AdviserState] = mapped_column(_enum(AdviserState), default=AdviserState.OFFLINE)
     state_since: Mapped[datetime]
-    state_reason: Mapped[str | None] = mapped_column(String(200))
+    state_reason: Mapped[str | None] = mapped_column(ClippedString(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
     home_library: Mapped[Library] = relationship(back_populates="advisers")
@@ -219,7 +237,7 @@ class AdviserStateChange(Base):
     adviser_id: Mapped[int] = mapped_column(ForeignKey("adviser.id", ondelete="CASCADE"), index=True)
     from_state: Mapped[AdviserState] = mapped_column(_enum(AdviserState, "from_state"))
     to_state: Mapped[AdviserState] = mapped_column(_enum(AdviserState, "to_state"))
-    reason: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(ClippedString(200))
     occurred_at: Mapped[datetime]
     # None when the system changed it (wrap-up timer, missed offer), else the console user.
     changed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -300,8 +318,9 @@ class CallEvent(Base):
     occurred_at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(32))
     node: Mapped[str | None] = mapped_column(String(64))
-    caller_input: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str | None] = mapped_column(String(64))
+    # What the caller keyed or said, as the engine summarised it: free text of any length (speech).
+    caller_input: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(ClippedString(64))
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Twilio retries a webhook with the same I-Twilio-Idempotency-Token; unique so a replay records nothing twice.
@@ -346,7 +365,7 @@ class QueueEntry(Base):
     offered_at: Mapped[datetime | None]
     connected_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
-    end_reason: Mapped[str | None] = mapped_column(String(64))
+    end_reason: Mapped[str | None] = mapped_column(ClippedString(64))
     # Advisers who missed or declined this caller, so the next offer goes to someone else.
     skipped_adviser_ids: Mapped[list[Any]] = mapped_column(default=list)
 
@@ -385,7 +404,9 @@ class Callback(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"))
     # True when the resident kept their place in the queue (a virtual queue entry) instead of booking a slot.
     keeps_place: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_result: Mapped[str | None] = mapped_column(String(32))  # no-answer, busy, machine, failed, completed
+    last_result: Mapped[str | None] = mapped_column(
+        ClippedString(32)
+    )  # no-answer, busy, machine, failed, ...
     cancelled_reason: Mapped[str | None] = mapped_column(String(200))
     confirmation_sent_at: Mapped[datetime | None]
     reminder_sent_at: Mapped[datetime | None]
@@ -413,10 +434,8 @@ class CallbackAttempt(Base):
     dial_started_at: Mapped[datetime | None]
     call_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
-    result: Mapped[str | None] = mapped_column(String(32))
-    answered_by: Mapped[str | None] = mapped_column(
-        String(32)
-    )  # Twilio AnsweredBy (human, machine_start, ...)
+    result: Mapped[str | None] = mapped_column(ClippedString(32))
+    answered_by: Mapped[str | None] = mapped_column(ClippedString(32))  # Twilio AnsweredBy (human, ...)
     ended_at: Mapped[datetime | None]
 
     callback: Mapped[Callback] = relationship(back_populates="attempt_records")

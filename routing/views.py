@@ -341,7 +341,10 @@ def _keep_place(session: Session, call: Call, entry: QueueEntry, number: str, no
 @twilio_webhook
 def result() -> Response:
     """The wait is over (Enqueue action): record how it ended; a queue failure still gets the caller to a person."""
-    queue_result = request.form.get("QueueResult", "")
+    # Twilio's word (bridged, hangup, leave, ...); a longer one cannot be a real result and is cut.
+    queue_result = request.form.get("QueueResult", "")[:32]
+    queue_time = request.form.get("QueueTime", "")
+    queue_time = queue_time if queue_time.isdigit() and len(queue_time) <= 9 else None
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     response = VoiceResponse()
@@ -354,8 +357,8 @@ def result() -> Response:
                 now,
                 kind="queue_event",
                 outcome=queue_result or "unknown",
-                detail={"queue_time": request.form.get("QueueTime")},
-                idempotency_key=f"{call.call_sid}:queue-result:{queue_result}:{request.form.get('QueueTime')}",
+                detail={"queue_time": queue_time},
+                idempotency_key=f"{call.call_sid}:queue-result:{queue_result}:{queue_time}",
             )
             entry = active_entry_for_call(session, call.id)
             if queue_result in ABANDONED_RESULTS | FAILED_RESULTS and entry is not None:

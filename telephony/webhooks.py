@@ -7,7 +7,9 @@ and is offered a callback or an adviser, and the error is logged with the CallSi
 from __future__ import annotations
 
 import functools
+import re
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -19,12 +21,19 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.datastructures import ImmutableMultiDict
 
 from runtime.logging import get_logger
 from runtime.metrics import WEBHOOK_ERRORS, WEBHOOK_LATENCY
 from runtime.web import services
 
 log = get_logger(__name__)
+
+# Every Twilio SID is two capital letters and 32 hex digits (CallSid CA..., MessageSid SM... or MM...).
+TWILIO_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+# Longer than any field Twilio sends (a SpeechResult is a few hundred characters at most): kept, but cut here.
+MAX_FIELD_CHARS = 4000
+_KEPT_CONTROLS = frozenset("\t\n")
 
 # Twilio's <Enqueue> with no waitUrl plays its own hold music: it keeps working even when our app does not.
 SAFE_QUEUE_NAME = "general"
@@ -48,6 +57,25 @@ def signature_is_valid() -> bool:
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     params = request.form if request.method == "POST" else {}
     return bool(validator.validate(public_request_url(), params, signature, algorithm=algorithm))
+
+
+def _clean(value: str) -> str:
+    """Drop control characters (NUL above all, which PostgreSQL refuses in text) and cut to MAX_FIELD_CHARS."""
+    if value.isprintable() and len(value) <= MAX_FIELD_CHARS:
+        return value
+    kept = (c for c in value if c in _KEPT_CONTROLS or unicodedata.category(c) != "Cc")
+    return "".join(kept)[:MAX_FIELD_CHARS]
+
+
+def clean_form() -> None:
+    """Replace the request's form by a cleaned copy, once the signature has been checked over the original.
+
+    Callers' speech and keys reach Twilio's fields, and from there our database: done here, once, no route can
+    forget it.
+    """
+    request.form = ImmutableMultiDict(  # type: ignore[misc]
+        [(name, _clean(value)) for name, value in request.form.items(multi=True)]
+    )
 
 
 def twiml(response: VoiceResponse) -> Response:
@@ -96,6 +124,12 @@ def guarded_webhook(
                         "webhook.rejected_signature", route=route, **{log_key: request.form.get(sid_field)}
                     )
                     abort(403)
+                if not TWILIO_SID.fullmatch(request.form.get(sid_field, "")):
+                    # Signed, yet not shaped like Twilio's: nothing is looked up or stored under it.
+                    WEBHOOK_ERRORS.labels(route=route, kind="malformed_sid").inc()
+                    log.warning("webhook.malformed_sid", route=route)
+                    return safe_reply()
+                clean_form()
                 try:
                     return view(*args, **kwargs)
                 except Exception:

@@ -28,6 +28,7 @@ from models.db import make_engine
 from models.migrate import upgrade
 from runtime.clock import ControllableClock
 from runtime.embedded_redis import start_embedded_redis
+from runtime.metrics import WEBHOOK_ERRORS
 from runtime.web import EXTENSION_KEY
 from simulator.live import LiveService, serve_live
 
@@ -64,6 +65,30 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if process is not None:
         process.terminate()
         process.wait(timeout=10)
+
+
+def webhook_failures() -> float:
+    """How many Twilio webhooks in this process failed and were answered with the safe apology so far."""
+    return sum(
+        sample.value
+        for metric in WEBHOOK_ERRORS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels.get("kind") == "exception"
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_webhook_fails_unnoticed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail any test during which a webhook raised and the caller heard the apology, unless it expects that.
+
+    The apology is a valid answer with a Gather, so a test asserting "asked again" could not tell it from a
+    reprompt: that is how speech over 57 characters failing on PostgreSQL went unseen.
+    """
+    before = webhook_failures()
+    yield
+    if request.node.get_closest_marker("webhook_errors_expected") is None:
+        failed = webhook_failures() - before
+        assert failed == 0, f"{failed:g} webhook(s) failed and answered the safe apology (see the log)"
 
 
 @pytest.fixture

@@ -144,3 +144,37 @@ def test_closed_on_christmas_day_a_mobile_caller_is_offered_a_callback(line):
     assert not call.in_queue
     text = heard(call)
     assert "closed" in text or "call you back" in text
+
+
+@pytest.mark.parametrize(
+    "rambling",
+    [
+        ("My council tax bill is wrong and I can't pay it this month " * 20)[:1000],
+        ("Nie rozumiem tego listu w sprawie podatku, proszę o pomoc, żona jest chora " * 15)[:1000],
+        ("مجھے اپنے ہاؤسنگ بینیفٹ کے بارے میں مدد چاہیے، خط سمجھ نہیں آیا " * 20)[:1000],
+        ("ਮੈਨੂੰ ਹਾਊਸਿੰਗ ਬੈਨੀਫਿਟ ਬਾਰੇ ਮਦਦ ਚਾਹੀਦੀ ਹੈ ਚਿੱਠੀ ਸਮਝ ਨਹੀਂ ਆਈ " * 20)[:1000],
+    ],
+    ids=["english", "polish", "urdu", "punjabi"],
+)
+def test_a_thousand_characters_of_speech_is_asked_again_and_the_caller_still_gets_through(line, rambling):
+    call = dial(line)
+    call.press("1")  # English
+    call.speak(rambling)  # at the main menu
+    call.press("1")  # council tax
+    call.press("1")  # to pay
+    call.speak(rambling)  # at the account number
+    assert heard(call).count("sorry, i didn't catch that") == 2
+    assert "something went wrong" not in heard(call)
+    call.press("12345678")
+    call.press("1")  # that's right
+    assert call.in_queue
+    journey = [(event.node, event.outcome) for event in stored_events(line, call)]
+    assert ("main_menu", "invalid") in journey and ("ct_reference", "invalid") in journey
+
+
+def stored_events(line, call):
+    with line.services.session_factory() as session:
+        stored = session.scalars(select(Call).where(Call.call_sid == call.sid)).one()
+        return session.scalars(
+            select(CallEvent).where(CallEvent.call_id == stored.id).order_by(CallEvent.id)
+        ).all()

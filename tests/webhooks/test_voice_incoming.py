@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sqlalchemy import func, select
 
 from models import Call, Callback, CallEvent
@@ -89,6 +90,7 @@ def test_signature_uses_public_base_url_behind_a_proxy(app, client):
     assert wrong.status_code == 403
 
 
+@pytest.mark.webhook_errors_expected
 def test_failure_inside_a_voice_route_gives_safe_twiml_not_500(app, twilio_post, monkeypatch, caplog):
     def broken(*_args, **_kwargs):
         raise RuntimeError("database on fire")
