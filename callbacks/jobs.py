@@ -3,7 +3,7 @@ each one re-reads the Callback row and changes it only through callbacks.lifecyc
 
 from __future__ import annotations
 
-from callbacks import lifecycle
+from callbacks import lifecycle, pending
 from runtime.worker import job_services
 
 
@@ -13,8 +13,12 @@ def dial_callback(callback_id: int, attempt: int) -> str:
 
 
 def reconcile_callbacks() -> dict[str, int]:
-    """Periodic: re-enqueue due dials RQ lost, settle stale claims, send texts not yet sent; schedules itself."""
-    report = lifecycle.reconcile(job_services())
+    """Periodic: move callback requests kept outside the database (it was away) into it, re-enqueue due dials RQ
+    lost, settle stale claims, send texts not yet sent; schedules itself."""
+    services = job_services()
+    lifecycle.keep_reconciling(services)  # first: the chain must go on even if the database is still away
+    pending.move_pending_requests(services)
+    report = lifecycle.reconcile(services)
     return {
         "dials_enqueued": report.dials_enqueued,
         "stale_claims": report.stale_claims,

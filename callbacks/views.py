@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -334,12 +333,12 @@ class _Turn:
 
 @contextmanager
 def _turn() -> Iterator[_Turn]:
-    """Run one step in one transaction with the call's row locked (two retries of one webhook take turns)."""
+    """Run one step in one transaction with the call's row locked (two retries of one webhook take turns; an
+    ended call gets <Hangup/> and books nothing, see routing.views.call_of_request)."""
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     with session.begin():
-        found = call_of_request(session, now)
-        call = session.scalars(select(Call).where(Call.id == found.id).with_for_update()).one()
+        call = call_of_request(session, now)
         yield _Turn(
             Dialogue.from_request(), session, call, now, app_services.settings.default_region, app_services
         )

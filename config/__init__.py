@@ -77,6 +77,9 @@ class Settings:
     callback_max_attempts: int = 3
     callback_reconcile_seconds: int = 30
     callback_stale_claim_seconds: int = 120
+    # Where a web process keeps "call me back" requests made while both the database and Redis were away, until
+    # the reconciler moves them into the database (a worker must run on the same host, or share this folder).
+    callback_spool_dir: str = str(REPO_ROOT / "instance" / "callback-spool")
     testing: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -106,6 +109,7 @@ _ENV_NAMES: dict[str, str] = {
     "callback_max_attempts": "CALLBACK_MAX_ATTEMPTS",
     "callback_reconcile_seconds": "CALLBACK_RECONCILE_SECONDS",
     "callback_stale_claim_seconds": "CALLBACK_STALE_CLAIM_SECONDS",
+    "callback_spool_dir": "CALLBACK_SPOOL_DIR",
 }
 _BOOLEANS = {"simulator_enabled", "log_json"}
 _INTEGERS = {

@@ -12,6 +12,10 @@ from models import Call, CallEvent
 from telephony.numbers import to_e164
 
 
+class CallAlreadyEnded(Exception):
+    """Twilio's status callback said this call ended: a replayed or late webhook for it must change nothing."""
+
+
 def record_call_started(
     session: Session,
     call_sid: str,
@@ -42,6 +46,26 @@ def record_call_started(
         .on_conflict_do_nothing(index_elements=["call_sid"])
     )
     return session.scalars(select(Call).where(Call.call_sid == call_sid)).one()
+
+
+def lock_call(session: Session, call_id: int) -> Call:
+    """Read the call afresh and hold it until the transaction ends, so two webhooks about one call take turns.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks; a write of nothing to the row takes the
+    database's write lock instead (pysqlite runs the earlier SELECTs outside the transaction, so the read after
+    it is fresh).
+    """
+    query = select(Call).where(Call.id == call_id)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Call)
+            .where(Call.id == call_id)
+            .values(id=Call.id)
+            .execution_options(synchronize_session=False)
+        )
+    else:
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def record_event(
@@ -108,8 +132,8 @@ def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(_INSERT_EVENTS_ONCE, rows)
 
 
-# One statement on PostgreSQL: the call moves on only if nobody else moved it since we read it (same state
-# text, same idempotency token), and the journey events are inserted only for a call that moved. Data-modifying
+# One statement on PostgreSQL: the call moves on only if it has not ended and nobody else moved it since we read
+# it (same state text, same idempotency token), and the journey events are inserted only for a call that moved. Data-modifying
 # CTEs run to completion whether or not the outer SELECT reads them. The row lock the UPDATE takes makes a
 # concurrent duplicate wait for the first to commit; it then re-checks the guard, fails it, and writes nothing.
 _SAVE_STEP_POSTGRESQL = text(
@@ -119,7 +143,7 @@ _SAVE_STEP_POSTGRESQL = text(
         SET ivr_state = :ivr_state, ivr_last_reply = :ivr_last_reply, ivr_last_token = :ivr_last_token,
             language = :language, flow_version_id = :flow_version_id,
             topic = COALESCE(:topic, topic), reference = COALESCE(:reference, reference)
-        WHERE id = :call_id
+        WHERE id = :call_id AND ended_at IS NULL
           AND CAST(ivr_state AS TEXT) IS NOT DISTINCT FROM :seen_state
           AND ivr_last_token IS NOT DISTINCT FROM :seen_token
         RETURNING id
@@ -160,7 +184,8 @@ def save_step_once(
     ivr_state, ivr_last_reply, ivr_last_token, language and flow_version_id, and may set topic and reference;
     each journey row has kind, node, caller_input, outcome, idempotency_key and detail.
 
-    Returns False, having written nothing, when the guard failed (a concurrent or replayed step won).
+    Returns False, having written nothing, when the guard failed (a concurrent or replayed step won, or the call
+    ended while this step was being worked out: a late step must not move an ended call).
     """
     seen_state, seen_token = seen
     connection = session.connection()
@@ -185,6 +210,7 @@ def save_step_once(
     call = Call.__table__
     guarded = update(call).where(
         call.c.id == call_id,
+        call.c.ended_at.is_(None),
         cast(call.c.ivr_state, Text).is_not_distinct_from(seen_state),
         call.c.ivr_last_token.is_not_distinct_from(seen_token),
     )

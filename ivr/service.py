@@ -19,7 +19,7 @@ from sqlalchemy import Text, bindparam, cast, select
 from sqlalchemy.orm import Session, selectinload
 
 from ivr import engine
-from ivr.calls import record_call_started, save_step_once
+from ivr.calls import CallAlreadyEnded, record_call_started, save_step_once
 from ivr.flow import CaptureNode, Flow, default_flow
 from ivr.versions import MAIN_FLOW_NAME, flow_of_version
 from models import Call, FlowStatus, FlowVersion, Library, Topic
@@ -48,6 +48,7 @@ class CallOnStep:
     ivr_state_text: str | None
     ivr_last_reply: str | None
     ivr_last_token: str | None
+    ended_at: datetime | None
 
     @property
     def ivr_state(self) -> dict[str, Any] | None:
@@ -78,6 +79,7 @@ _CALL_ON_STEP = select(
     cast(_CALL.c.ivr_state, Text),
     _CALL.c.ivr_last_reply,
     _CALL.c.ivr_last_token,
+    _CALL.c.ended_at,
 ).where(_CALL.c.call_sid == bindparam("call_sid"))
 
 
@@ -91,13 +93,18 @@ def _read_call(session: Session, call_sid: str) -> CallOnStep | None:
 def _call_on_step(
     session: Session, call_sid: str, from_raw: str | None, to_raw: str | None, now: datetime, region: str
 ) -> CallOnStep:
-    """The call's menu columns, recording the call first when this CallSid is new."""
+    """The call's menu columns, recording the call first when this CallSid is new.
+
+    Raises CallAlreadyEnded for a call Twilio said has ended: a replayed or late step changes nothing.
+    """
     call = _read_call(session, call_sid)
     if call is None:
         record_call_started(session, call_sid, from_raw, to_raw, now, region)
         call = _read_call(session, call_sid)
         if call is None:
             raise LookupError(f"call {call_sid} was recorded but cannot be read back")
+    if call.ended_at is not None:
+        raise CallAlreadyEnded(call_sid)
     return call
 
 

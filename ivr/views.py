@@ -8,8 +8,9 @@ from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from callbacks import pending
 from callbacks import prompts as callback_prompts
-from callbacks.service import request_callback
+from callbacks.numbers import check_callback_number
 from ivr import engine
 from ivr.service import (
     LibraryHoursCache,
@@ -26,7 +27,15 @@ from routing.views import queue_urls
 from runtime.logging import get_logger
 from runtime.web import db_session, services
 from telephony.numbers import to_e164
-from telephony.webhooks import ENGLISH, SAFE_QUEUE_NAME, safe_twiml, twilio_webhook, twiml, twiml_text
+from telephony.webhooks import (
+    ENGLISH,
+    safe_queue,
+    safe_twiml,
+    twilio_hold_webhook,
+    twilio_webhook,
+    twiml,
+    twiml_text,
+)
 
 log = get_logger(__name__)
 voice_bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -34,6 +43,8 @@ library_hours = LibraryHoursCache()
 
 
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+SAFE_CALLBACK_NOT_STORED = "Sorry, we couldn't book a call back just now."
+SAFE_CALLBACK_NUMBER_UNUSABLE = "Sorry, we can't call you back on the number you're calling from."
 
 
 def _reply(menu: MenuTurn | str) -> Response:
@@ -159,22 +170,44 @@ def fallback() -> Response:
 @twilio_webhook
 def safe_choice() -> Response:
     """After an error: 1 books an as-soon-as-possible callback, anything else queues for an adviser."""
+    return _safe_choice(held=False)
+
+
+@voice_bp.post("/safe-choice/held")
+@twilio_hold_webhook
+def safe_hold_choice() -> Response:
+    """The same choice for a caller on hold (a Gather in a waitUrl): they stay in Twilio's queue meanwhile."""
+    return _safe_choice(held=True)
+
+
+def _safe_choice(held: bool) -> Response:
+    """Book the callback only once it is stored somewhere that lasts (callbacks/fallback.py), then say so;
+    otherwise, and for any other key, the caller stays with (or joins) the queue routing knows about."""
     app_services = services()
     response = VoiceResponse()
-    number = to_e164(request.form.get("From"), app_services.settings.default_region)
-    if request.form.get("Digits") == "1" and number:
-        try:
-            session = db_session()
-            with session.begin():
-                request_callback(session, number, Topic.GENERAL, now=app_services.clock.now())
-        except Exception:
-            # The database is what failed in the first place: queue them rather than loop back to the apology.
-            log.exception("safe_choice.callback_not_saved", call_sid=request.form.get("CallSid"))
-        else:
+    if request.form.get("Digits") == "1":
+        number = check_callback_number(
+            to_e164(request.form.get("From"), app_services.settings.default_region),
+            app_services.settings.default_region,
+        ).number
+        request_kept = pending.PendingRequest(
+            call_sid=request.form["CallSid"],
+            number=number or "",
+            topic=Topic.GENERAL.value,
+            language="en-GB",
+            requested_at=app_services.clock.now(),
+        )
+        stored = pending.keep_request(app_services, request_kept) if number else None
+        if stored is not None:
+            log.info("safe_choice.callback_kept", call_sid=request_kept.call_sid, kept_in=stored)
             words, _ = callback_prompts.text(callback_prompts.BOOKED, "en-GB")
             response.say(words, **ENGLISH)
             response.hangup()
             return twiml(response)
-    response.say("Please hold for an adviser.", **ENGLISH)
-    response.enqueue(SAFE_QUEUE_NAME)
+        response.say(SAFE_CALLBACK_NOT_STORED if number else SAFE_CALLBACK_NUMBER_UNUSABLE, **ENGLISH)
+    if held:
+        response.say("Please keep holding for an adviser.", **ENGLISH)
+    else:
+        response.say("Please hold for an adviser.", **ENGLISH)
+        safe_queue(response)
     return twiml(response)

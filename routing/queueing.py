@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from models import (
 )
 
 MAX_PRIORITY = 10
+MAX_BACKDATE = timedelta(hours=4)  # Twilio ends any call after four hours
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,13 @@ def join_queue(
     reasons: Sequence[str],
     now: datetime,
     default_library: str,
+    waited: timedelta = timedelta(0),
 ) -> QueuedCaller:
-    """Queue the caller, or return their existing place (Twilio re-requests the waitUrl every hold round)."""
+    """Queue the caller, or return their existing place (Twilio re-requests the waitUrl every hold round).
+
+    `waited`: how long Twilio has held them already (its QueueTime). Normally nothing at the first round; after
+    rounds that failed (the database was away) their place dates from when they really started waiting.
+    """
     existing = active_entry_for_call(session, call.id)
     if existing is not None:
         return QueuedCaller(existing, call.call_sid, library_name(session, existing), created=False)
@@ -80,7 +86,7 @@ def join_queue(
         home_library_id=library_id,
         priority=max(0, min(MAX_PRIORITY, priority)),
         priority_reasons=list(reasons),
-        joined_at=now,
+        joined_at=now - min(max(waited, timedelta(0)), MAX_BACKDATE),
         status=QueueEntryStatus.WAITING,
         skipped_adviser_ids=[],
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from callbacks.booking import propose_number, proposed_number
 from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.service import dedupe_key, request_callback
-from ivr.calls import record_call_started, record_event
+from ivr.calls import CallAlreadyEnded, lock_call, record_call_started, record_event
 from models import (
     Adviser,
     AdviserState,
@@ -49,7 +49,13 @@ from routing.queueing import (
 from routing.stats import wait_estimate
 from runtime.logging import get_logger
 from runtime.web import db_session, services
-from telephony.webhooks import safe_twiml, twilio_webhook, twiml
+from telephony.webhooks import (
+    safe_twiml,
+    twilio_adviser_webhook,
+    twilio_hold_webhook,
+    twilio_webhook,
+    twiml,
+)
 
 log = get_logger(__name__)
 queue_bp = Blueprint("queue", __name__, url_prefix="/voice/queue")
@@ -88,8 +94,13 @@ def _topic(value: str | None) -> Topic:
 
 
 def call_of_request(session: Session, now: datetime) -> Call:
-    """The Call row of the Twilio request being answered (created if this CallSid is new to us)."""
-    return record_call_started(
+    """The Call row of the Twilio request being answered (created if this CallSid is new to us), locked.
+
+    Raises CallAlreadyEnded when Twilio's status callback has said the call ended: the lock makes
+    a webhook that was in flight when the caller hung up and `call_status` take turns, so whichever comes second
+    sees what the first did, and a late hold round can never queue a caller who has gone (ivr.calls.lock_call).
+    """
+    found = record_call_started(
         session,
         request.form.get("CallSid", ""),
         request.form.get("From"),
@@ -97,10 +108,20 @@ def call_of_request(session: Session, now: datetime) -> Call:
         now,
         services().settings.default_region,
     )
+    call = lock_call(session, found.id)
+    if call.ended_at is not None:
+        raise CallAlreadyEnded(call.call_sid)
+    return call
+
+
+def _queue_time() -> timedelta:
+    """Twilio's QueueTime on a hold round: how long it has held this caller in this queue."""
+    raw = request.form.get("QueueTime", "")
+    return timedelta(seconds=int(raw)) if raw.isdigit() and len(raw) <= 9 else timedelta(0)
 
 
 @queue_bp.post("/wait")
-@twilio_webhook
+@twilio_hold_webhook
 def wait() -> Response:
     """Every hold round: queue the caller (first round), say their place and an honest wait, offer the keys."""
     app_services, session = services(), db_session()
@@ -117,6 +138,7 @@ def wait() -> Response:
             request.args.getlist("reason"),
             now,
             settings.default_home_library,
+            waited=_queue_time(),
         )
         store = ready_store(app_services, session)
         if queued.entry.status == QueueEntryStatus.WAITING and store.position_of(call.call_sid) is None:
@@ -162,7 +184,7 @@ def wait() -> Response:
 
 
 @queue_bp.post("/key")
-@twilio_webhook
+@twilio_hold_webhook
 def key() -> Response:
     """A key pressed while holding: 1 = a callback that keeps their place, once we agree the number to ring.
 
@@ -193,7 +215,7 @@ def key() -> Response:
 
 
 @queue_bp.post("/callback/number")
-@twilio_webhook
+@twilio_hold_webhook
 def callback_number() -> Response:
     """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go."""
     app_services, session = services(), db_session()
@@ -231,7 +253,7 @@ def callback_number() -> Response:
 
 
 @queue_bp.post("/callback/keyed")
-@twilio_webhook
+@twilio_hold_webhook
 def callback_keyed() -> Response:
     """The caller keyed a number (ended with #): read back one we may ring, or say why not and ask again."""
     app_services, session = services(), db_session()
@@ -412,7 +434,7 @@ def connect() -> Response:
 
 
 @queue_bp.post("/whisper")
-@twilio_webhook
+@twilio_adviser_webhook
 def whisper() -> Response:
     """Heard by the adviser only: who is calling about what, in which language; press 1 to take the call."""
     return _offer_to_adviser(callback_leg=False)
@@ -449,7 +471,7 @@ def _offer_to_adviser(callback_leg: bool) -> Response:
 
 
 @queue_bp.post("/accept")
-@twilio_webhook
+@twilio_adviser_webhook
 def accept() -> Response:
     """The adviser's key after the whisper: 1 connects them; anything else declines (the caller is offered on)."""
     app_services, session = services(), db_session()
@@ -538,14 +560,14 @@ def missed_offer(session: Session, entry: QueueEntry, adviser: Adviser, now: dat
 
 
 @queue_bp.post("/callback/adviser")
-@twilio_webhook
+@twilio_adviser_webhook
 def callback_adviser() -> Response:
     """The adviser answered a keep-your-place callback: tell them who and why; 1 rings the resident."""
     return _offer_to_adviser(callback_leg=True)
 
 
 @queue_bp.post("/callback/dial")
-@twilio_webhook
+@twilio_adviser_webhook
 def callback_dial() -> Response:
     """The adviser pressed 1: ring the resident from the council's number and bridge them."""
     app_services, session = services(), db_session()
@@ -574,7 +596,7 @@ def callback_dial() -> Response:
 
 
 @queue_bp.post("/callback/dial-result")
-@twilio_webhook
+@twilio_adviser_webhook
 def callback_dial_result() -> Response:
     """The resident leg ended: connected → done; no answer/busy → the callback service retries it later."""
     app_services, session = services(), db_session()
@@ -647,9 +669,10 @@ def call_status() -> Response:
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     with session.begin():
-        call = session.scalar(select(Call).where(Call.call_sid == request.form.get("CallSid", "")))
-        if call is None:
+        found = session.scalar(select(Call.id).where(Call.call_sid == request.form.get("CallSid", "")))
+        if found is None:
             return twiml(VoiceResponse())
+        call = lock_call(session, found)  # a hold round in flight finishes first (see call_of_request)
         call.ended_at = call.ended_at or now
         entry = active_entry_for_call(session, call.id)
         if entry is not None:

@@ -12,6 +12,10 @@ Behaviour follows Twilio's documentation as looked up for this module:
   redirected, redirected-from-bridged, queue-full, system-error. "When dequeued by a REST API request or
   <Leave>, the action URL is requested right away; when dequeued via <Dial>, once the bridged parties
   disconnect." A failing waitUrl ends the wait with QueueResult=error.
+- TwiML that runs while a caller is in a queue (the waitUrl's, and any document a Gather or Redirect inside it
+  fetches) may hold only Say, Play, Pause, Gather, Redirect, Leave and Hangup (Twilio's <Enqueue> reference);
+  anything else (<Enqueue>, <Dial>, ...) is not run: the wait ends as after a failing waitUrl
+  (QueueResult=error) and the call records a "twiml-rejected" event, so tests see the bug.
 - Queue Member update (Url, Method) dequeues that caller and runs the TwiML at Url for them; so the
   Enqueue action is requested at once with QueueResult=redirected and its answer is not executed.
 - <Dial>: timeout 30 s; action gets DialCallStatus, DialCallSid, DialCallDuration; without an action the
@@ -64,6 +68,8 @@ WEBHOOK_TIMEOUT_SECONDS = 15.0
 APPLICATION_ERROR_MESSAGE = "We are sorry, an application error has occurred. Goodbye."
 WITHHELD_CALLER_ID = "+266696687"  # "ANONYMOUS" on a keypad, as Twilio presents a withheld number
 DEFAULT_HOLD_MUSIC = "https://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"
+# The verbs Twilio runs in waitUrl TwiML (and in documents reached from it by Gather or Redirect).
+WAIT_VERBS = (Say, Play, Pause, Gather, Redirect, Leave, Hangup)
 ENDED_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
@@ -150,7 +156,7 @@ class CallEvent:
 
     kinds: heard, played, paused, gather-waiting, pressed, spoke, gather-timeout, enqueued, waiting,
     left-queue, dequeued, dialled, ringing, answered, bridged, bridge-ended, sms, redirected, rejected,
-    hung-up, application-error, webhook-failed, call-ended.
+    hung-up, application-error, webhook-failed, twiml-rejected, call-ended.
     """
 
     kind: str
@@ -700,9 +706,20 @@ class Call:
         if verbs is None:
             self._application_error(absolute, error_code or 11200)
             return False
+        if self._queue_stay is not None and not self._fits_the_wait(verbs, absolute):
+            return False
         self._document, self._document_url, self._position = list(verbs), absolute, 0
         self._remaining_seconds = 0.0
         return True
+
+    def _fits_the_wait(self, verbs: tuple[Verb, ...], url: str) -> bool:
+        """Twilio runs only WAIT_VERBS while the caller is queued; other TwiML ends the wait with an error."""
+        refused = sorted({type(verb).__name__ for verb in verbs if not isinstance(verb, WAIT_VERBS)})
+        if not refused:
+            return True
+        self._record("twiml-rejected", text=url, detail={"verbs": ", ".join(refused), "where": "waitUrl"})
+        self._leave_queue("error")
+        return False
 
     @staticmethod
     def _parse(exchange: WebhookExchange) -> tuple[tuple[Verb, ...] | None, int | None]:
@@ -832,6 +849,8 @@ class Call:
         if verbs is None:
             self._record("webhook-failed", text=url)
             self._leave_queue("error")
+            return
+        if not self._fits_the_wait(verbs, url):
             return
         self._document, self._document_url, self._position = list(verbs), url, 0
 

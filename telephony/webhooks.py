@@ -1,7 +1,9 @@
 """The one decorator every Twilio-facing route wears: signature check, latency metric, and a safe answer.
 
 A Twilio webhook never gets a 500: whatever goes wrong inside a voice route, the caller hears a short apology
-and is offered a callback or an adviser, and the error is logged with the CallSid.
+and is offered a callback or an adviser, and the error is logged with the CallSid. The apology fits where it is
+heard: a caller on hold gets only the verbs Twilio runs in a waitUrl, an adviser's leg hangs up so the caller
+keeps their place. A webhook for a call that has ended gets <Hangup/> and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from twilio.request_validator import (
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import ImmutableMultiDict
 
+from ivr.calls import CallAlreadyEnded
 from runtime.logging import get_logger
 from runtime.metrics import WEBHOOK_ERRORS, WEBHOOK_LATENCY
 from runtime.web import services
@@ -35,8 +38,11 @@ TWILIO_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 MAX_FIELD_CHARS = 4000
 _KEPT_CONTROLS = frozenset("\t\n")
 
-# Twilio's <Enqueue> with no waitUrl plays its own hold music: it keeps working even when our app does not.
+# Where an error leaves a caller: Twilio's queue (hold goes on even while our app fails) with our waitUrl, so
+# routing records them the moment it can.
 SAFE_QUEUE_NAME = "general"
+SAFE_QUEUE_REASON = "fallback:error"
+SAFE_HOLD_PAUSE_SECONDS = 20
 ENGLISH = {"language": "en-GB", "voice": "Polly.Amy"}
 
 
@@ -88,6 +94,16 @@ def twiml_text(document: str) -> Response:
     return Response(document, content_type="text/xml; charset=utf-8")
 
 
+def safe_queue(response: VoiceResponse) -> None:
+    """Queue the caller where routing sees them: the general queue with our waitUrl, whose first hold round
+    records their place (backdated by Twilio's QueueTime) so an adviser is matched to them."""
+    response.enqueue(
+        SAFE_QUEUE_NAME,
+        wait_url=url_for("queue.wait", topic=SAFE_QUEUE_NAME, language="en-GB", reason=SAFE_QUEUE_REASON),
+        action=url_for("queue.result"),
+    )
+
+
 def safe_twiml() -> VoiceResponse:
     """Apology + a way to a person, needing nothing from our database or Redis to be built."""
     response = VoiceResponse()
@@ -98,11 +114,40 @@ def safe_twiml() -> VoiceResponse:
         action=url_for("voice.safe_choice"),
         action_on_empty_result=False,
     )
+    gather.say("To ask for a call back, press 1. Or stay on the line for an adviser.", **ENGLISH)
+    safe_queue(response)
+    return response
+
+
+def safe_hold_twiml() -> VoiceResponse:
+    """The apology for a caller on hold (a waitUrl, or a Gather inside one): only the verbs Twilio runs there
+    (Say, Play, Pause, Gather, Redirect, Leave, Hangup). They stay in Twilio's queue; the next round tries again."""
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1, timeout=5, action=url_for("voice.safe_hold_choice"), action_on_empty_result=False
+    )
     gather.say(
-        "To ask for a call back, press 1. Or stay on the line for an adviser.",
+        "Sorry, something went wrong on our side. Please keep holding for an adviser. "
+        "To ask for a call back instead, press 1.",
         **ENGLISH,
     )
-    response.enqueue(SAFE_QUEUE_NAME)
+    response.pause(length=SAFE_HOLD_PAUSE_SECONDS)
+    return response
+
+
+def safe_adviser_twiml() -> VoiceResponse:
+    """The apology for an adviser's leg (whisper, accept): the adviser hangs up and the caller keeps their place,
+    as after a declined offer."""
+    response = VoiceResponse()
+    response.say("Sorry, this call could not be connected. The caller keeps their place.", **ENGLISH)
+    response.hangup()
+    return response
+
+
+def ended_twiml() -> VoiceResponse:
+    """The only answer for a call that has ended: nothing is done, whatever the webhook asked."""
+    response = VoiceResponse()
+    response.hangup()
     return response
 
 
@@ -132,6 +177,13 @@ def guarded_webhook(
                 clean_form()
                 try:
                     return view(*args, **kwargs)
+                except CallAlreadyEnded:
+                    # A replayed or late webhook for a call Twilio told us has ended: an idempotent answer.
+                    WEBHOOK_ERRORS.labels(route=route, kind="call_ended").inc()
+                    log.info(
+                        "webhook.call_already_ended", route=route, **{log_key: request.form.get(sid_field)}
+                    )
+                    return twiml(ended_twiml())
                 except Exception:
                     WEBHOOK_ERRORS.labels(route=route, kind="exception").inc()
                     log.exception("webhook.failed", route=route, **{log_key: request.form.get(sid_field)})
@@ -146,3 +198,7 @@ def guarded_webhook(
 
 # Voice: the caller hears a short apology and is offered a callback or an adviser.
 twilio_webhook = guarded_webhook(lambda: twiml(safe_twiml()))
+# Voice, while on hold: the same offer in the verbs a waitUrl may answer with.
+twilio_hold_webhook = guarded_webhook(lambda: twiml(safe_hold_twiml()))
+# Voice, the adviser's leg of an offer.
+twilio_adviser_webhook = guarded_webhook(lambda: twiml(safe_adviser_twiml()))

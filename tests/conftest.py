@@ -97,8 +97,9 @@ def clock() -> ControllableClock:
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        callback_spool_dir=str(tmp_path / "callback-spool"),
         database_url=database_url,
         redis_url=redis_url,
         twilio_account_sid=DEMO_ACCOUNT_SID,

@@ -417,6 +417,53 @@ def test_leave_in_the_wait_document_reports_leave_and_runs_the_enqueue_action(
     assert world.waiting_callers("council-tax") == []
 
 
+@pytest.mark.parametrize(
+    "wait_twiml",
+    [
+        "<Response><Say>Sorry.</Say><Enqueue>general</Enqueue></Response>",
+        "<Response><Dial><Number>+441484221001</Number></Dial></Response>",
+    ],
+    ids=["enqueue", "dial"],
+)
+def test_verbs_twilio_does_not_run_in_a_wait_url_end_the_wait_with_an_error(
+    world: SimulatedTwilio, app: TinyApp, wait_twiml: str
+) -> None:
+    queue_app(app)
+    app.route("/voice/queue/wait", wait_twiml)
+
+    call = ring(world)
+
+    [rejected] = call.events("twiml-rejected")
+    assert rejected.detail["where"] == "waitUrl" and rejected.detail["verbs"] in {"Enqueue", "Dial"}
+    assert "Sorry." not in call.heard, "nothing of a refused document is run"
+    assert app.requests_to("/voice/queue/done")[0]["QueueResult"] == "error"
+    assert world.waiting_callers("council-tax") == []
+
+
+def test_a_gather_action_inside_the_wait_is_held_to_the_wait_url_verbs(
+    world: SimulatedTwilio, app: TinyApp
+) -> None:
+    queue_app(app)
+    waiting = VoiceResponse()
+    waiting.gather(num_digits=1, action="/voice/queue/key").say("Press 1 for a call back.")
+    waiting.pause(length=30)
+    app.route("/voice/queue/wait", twiml(waiting))
+    app.route("/voice/queue/key", "<Response><Enqueue>general</Enqueue></Response>")
+    allowed = (
+        "<Response><Say>Thank you.</Say><Pause length='2'/><Redirect>/voice/queue/wait</Redirect></Response>"
+    )
+
+    call = ring(world)
+    call.press("1")
+    assert call.events("twiml-rejected") and not call.in_queue
+
+    app.route("/voice/queue/key", allowed)
+    again = ring(world, from_="+447700900555")
+    again.press("1")
+    assert again.events("twiml-rejected") == [] and again.in_queue
+    assert "Thank you." in again.heard
+
+
 def test_hanging_up_in_the_queue_reports_hangup_to_the_enqueue_action(
     world: SimulatedTwilio, app: TinyApp
 ) -> None:

@@ -109,26 +109,55 @@ def test_failure_inside_a_voice_route_gives_safe_twiml_not_500(app, twilio_post,
     assert "+447700900123" not in logged
 
 
-def test_caller_pressing_1_after_an_error_gets_a_callback_booked(twilio_post, db):
-    response = twilio_post("/voice/safe-choice", call_form(Digits="1"))
+def test_caller_pressing_1_after_an_error_gets_a_callback_scheduled_for_the_dialler(
+    twilio_post, db, redis_client
+):
+    response = twilio_post("/voice/safe-choice", call_form(From="+447400123456", Digits="1"))
     root = parse_twiml(response.data)
     assert verbs(root)[-1] == "Hangup"
     callback = db.scalars(select(Callback)).one()
-    assert callback.number == "+447700900123"
-    assert callback.status.value == "requested"
+    assert callback.number == "+447400123456"
+    assert callback.status.value == "scheduled" and callback.next_attempt_at is not None
+    assert (
+        redis_client.zcard("rq:scheduled:contact-centre") + redis_client.llen("rq:queue:contact-centre") >= 1
+    )
+    again = twilio_post(
+        "/voice/safe-choice", call_form(From="+447400123456", Digits="1")
+    )  # a retry books no more
+    assert again.data == response.data and db.scalar(select(func.count()).select_from(Callback)) == 1
 
 
-def test_safe_choice_queues_the_caller_when_the_callback_cannot_be_saved(twilio_post, monkeypatch, db):
+def test_safe_choice_keeps_the_request_in_redis_when_the_database_refuses_it(twilio_post, monkeypatch, db):
+    from callbacks import pending
+
     def broken(*_args, **_kwargs):
         raise RuntimeError("still broken")
 
-    monkeypatch.setattr("ivr.views.request_callback", broken)
-    response = twilio_post("/voice/safe-choice", call_form(Digits="1"))
+    monkeypatch.setattr(pending, "book_request", broken)
+    response = twilio_post("/voice/safe-choice", call_form(From="+447400123456", Digits="1"))
     assert response.status_code == 200
-    assert verbs(parse_twiml(response.data))[-1] == "Enqueue"
+    assert "call you back" in spoken_text(parse_twiml(response.data)).lower()
+    assert db.scalar(select(func.count()).select_from(Callback)) == 0
 
 
 def test_withheld_caller_after_an_error_is_queued_for_an_adviser(twilio_post, db):
     response = twilio_post("/voice/safe-choice", call_form(From="anonymous", Digits="1"))
     assert verbs(parse_twiml(response.data))[-1] == "Enqueue"
     assert db.scalar(select(func.count()).select_from(Callback)) == 0
+
+
+def test_each_apology_fits_where_it_is_heard(app):
+    from simulator.call_engine import WAIT_VERBS
+    from telephony.webhooks import safe_adviser_twiml, safe_hold_twiml, safe_twiml
+
+    wait_verbs = {verb.__name__ for verb in WAIT_VERBS}
+    with app.test_request_context("/voice/queue/wait"):
+        on_hold = parse_twiml(str(safe_hold_twiml()))
+        in_menu = parse_twiml(str(safe_twiml()))
+        adviser = parse_twiml(str(safe_adviser_twiml()))
+    assert {element.tag for element in on_hold.iter()} - {"Response"} <= wait_verbs
+    assert "keep holding" in spoken_text(on_hold).lower()
+    [enqueue] = in_menu.iter("Enqueue")
+    assert enqueue.get("waitUrl", "").startswith("/voice/queue/wait?"), "routing records them on the first round"
+    assert enqueue.get("action") == "/voice/queue/result"
+    assert verbs(adviser)[-1] == "Hangup"
