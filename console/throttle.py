@@ -22,7 +22,10 @@ from flask_limiter import Limiter, RequestLimit
 from flask_login import current_user
 
 from console.auth import throttled_login_page
+from runtime.logging import get_logger
 from runtime.services import Services
+
+log = get_logger(__name__)
 
 # Redis keys of the limiter: LIMITS-style moving windows under this prefix.
 THROTTLE_KEY_PREFIX = "contact-centre:throttle"
@@ -56,6 +59,9 @@ def retry_after_seconds(limit: RequestLimit) -> int:
 
 
 def _login_refused(limit: RequestLimit) -> Response:
+    # Which limit, never the key: the account typed and the address stay out of the logs.
+    by = "account" if any(arg.startswith("account:") for arg in limit.request_args) else "address"
+    log.warning("console.sign_in_throttled", by=by, retry_after=retry_after_seconds(limit))
     return throttled_login_page(retry_after_seconds(limit))
 
 
