@@ -16,7 +16,8 @@ def make_engine(
     """Create the engine, bounded so that a database that does not answer fails fast.
 
     PostgreSQL: connecting gives up after `connect_timeout_seconds` (libpq's connect_timeout, per address the
-    host name resolves to), so does waiting for a free pooled connection (pool_timeout), and the server cancels
+    host name resolves to), so does waiting for a free pooled connection (pool_timeout) and a connection whose
+    host stopped acknowledging (tcp_user_timeout, keepalives), and the server cancels
     any statement running longer than `statement_timeout_ms` (0: no limit; behind PgBouncer in transaction
     mode, which refuses startup options, set 0 here and `ALTER ROLE … SET statement_timeout` instead).
     SQLite: foreign keys on, WAL, and a bounded busy timeout so the worker and web can share the file.
@@ -35,7 +36,16 @@ def make_engine(
             cursor.close()
 
         return engine
-    connect_args: dict[str, object] = {"connect_timeout": connect_timeout_seconds}
+    connect_args: dict[str, object] = {
+        "connect_timeout": connect_timeout_seconds,
+        # A database host that vanishes (power, network) never answers a connection already open: give up once
+        # what was sent stays unacknowledged that long, and probe idle pooled connections so they are found dead.
+        "tcp_user_timeout": connect_timeout_seconds * 1000,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
     if statement_timeout_ms:
         connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     # pool_recycle rather than pre-ping: pre-ping costs a round trip on every request of the menu's hot path;

@@ -56,6 +56,17 @@ def test_a_statement_longer_than_the_statement_timeout_is_cancelled_by_postgresq
     engine.dispose()
 
 
+def test_an_open_connection_to_a_host_that_stops_acknowledging_is_dropped_not_waited_on(database_url):
+    """Losing the host (power, network) cannot be staged here; what bounds it is libpq's tcp_user_timeout."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL setting")
+    engine = make_engine(database_url, connect_timeout_seconds=4)
+    with engine.connect() as connection:
+        parameters = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+    assert parameters["tcp_user_timeout"] == "4000" and parameters["keepalives"] == "1"
+    engine.dispose()
+
+
 def test_no_statement_timeout_when_it_is_turned_off(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL setting")
