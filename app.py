@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from runtime.clock import Clock
@@ -17,6 +18,11 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+    if settings.trusted_proxy_count:
+        # Believe that many proxies' X-Forwarded-For/-Proto (the client's address for sign-in throttling, https
+        # for URLs); never by default, or any client could name its own address.
+        count = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     from callbacks.views import callback_bp
     from callbacks.webhooks import callbacks_bp

@@ -80,6 +80,22 @@ class Settings:
     # Where a web process keeps "call me back" requests made while both the database and Redis were away, until
     # the reconciler moves them into the database (a worker must run on the same host, or share this folder).
     callback_spool_dir: str = str(REPO_ROOT / "instance" / "callback-spool")
+    # Console sign-in: wrong passwords allowed per account and per client address in each window; sign-ins last
+    # at most this many hours; requests per minute one signed-in user may make to the JSON API.
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 20
+    login_throttle_window_seconds: int = 60
+    console_session_hours: int = 12
+    api_requests_per_minute: int = 600
+    # How many proxies in front of the app to believe about the client's address and scheme (X-Forwarded-For,
+    # X-Forwarded-Proto). 0: none, so a client cannot pick its own address for the sign-in throttle.
+    trusted_proxy_count: int = 0
+    # /metrics needs "Authorization: Bearer <token>" when set; unset, it is served only in simulator mode.
+    metrics_token: str | None = None
+    # Fail fast instead of holding a webhook toward Twilio's 15 s limit: connecting (or waiting for a pooled
+    # connection) and any one statement are bounded. 0 turns the statement timeout off.
+    database_connect_timeout_seconds: int = 3
+    database_statement_timeout_ms: int = 5000
     testing: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -110,6 +126,15 @@ _ENV_NAMES: dict[str, str] = {
     "callback_reconcile_seconds": "CALLBACK_RECONCILE_SECONDS",
     "callback_stale_claim_seconds": "CALLBACK_STALE_CLAIM_SECONDS",
     "callback_spool_dir": "CALLBACK_SPOOL_DIR",
+    "login_attempts_per_account": "LOGIN_ATTEMPTS_PER_ACCOUNT",
+    "login_attempts_per_address": "LOGIN_ATTEMPTS_PER_ADDRESS",
+    "login_throttle_window_seconds": "LOGIN_THROTTLE_WINDOW_SECONDS",
+    "console_session_hours": "CONSOLE_SESSION_HOURS",
+    "api_requests_per_minute": "API_REQUESTS_PER_MINUTE",
+    "trusted_proxy_count": "TRUSTED_PROXY_COUNT",
+    "metrics_token": "METRICS_TOKEN",
+    "database_connect_timeout_seconds": "DATABASE_CONNECT_TIMEOUT_SECONDS",
+    "database_statement_timeout_ms": "DATABASE_STATEMENT_TIMEOUT_MS",
 }
 _BOOLEANS = {"simulator_enabled", "log_json"}
 _INTEGERS = {
@@ -121,7 +146,26 @@ _INTEGERS = {
     "callback_max_attempts",
     "callback_reconcile_seconds",
     "callback_stale_claim_seconds",
+    "login_attempts_per_account",
+    "login_attempts_per_address",
+    "login_throttle_window_seconds",
+    "console_session_hours",
+    "api_requests_per_minute",
+    "trusted_proxy_count",
+    "database_connect_timeout_seconds",
+    "database_statement_timeout_ms",
 }
+# Settings where 0 would mean "never" or "nothing allowed", which no deployment wants.
+_AT_LEAST_ONE = {
+    "login_attempts_per_account",
+    "login_attempts_per_address",
+    "login_throttle_window_seconds",
+    "console_session_hours",
+    "api_requests_per_minute",
+    "database_connect_timeout_seconds",
+}
+# A guessable bearer token would put the metrics back in the open.
+METRICS_TOKEN_MIN_LENGTH = 16
 # Outside the simulator these must come from the environment: a default secret would be a real hole.
 _REQUIRED_IN_PRODUCTION = (
     "twilio_account_sid",
@@ -142,9 +186,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if attribute in _BOOLEANS:
             values[attribute] = _parse_bool(env_name, raw)
         elif attribute in _INTEGERS:
-            values[attribute] = _parse_int(env_name, raw)
+            values[attribute] = _parse_int(env_name, raw, minimum=1 if attribute in _AT_LEAST_ONE else 0)
         else:
             values[attribute] = raw.strip()
+    token = values.get("metrics_token")
+    if isinstance(token, str) and len(token) < METRICS_TOKEN_MIN_LENGTH:
+        raise SettingsError(f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters long")
     settings = Settings(**values)  # type: ignore[arg-type]
     if not settings.simulator_enabled:
         missing = [_ENV_NAMES[a] for a in _REQUIRED_IN_PRODUCTION if a not in values]

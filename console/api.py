@@ -1,7 +1,9 @@
 """The console's JSON API: adviser states and callbacks, for signed-in advisers and supervisors.
 
 Every answer is JSON, errors included: 401 when not signed in, 403 for the wrong role, 400 with
-`{"errors": {"field": "message"}}` for bad input, 409 when the request is fine but the moment is not.
+`{"errors": {"field": "message"}}` for bad input, 409 when the request is fine but the moment is not, 429 past
+API_REQUESTS_PER_MINUTE, and a plain 500 (logged, no stack trace) for anything unforeseen. Every value read from
+the path, query string or body goes through console.inputs, so nothing the database would refuse reaches it.
 POSTs must send `Content-Type: application/json`: a cross-site HTML form cannot, so no CSRF token is needed here.
 Phone numbers and references go in full only to supervisors and the adviser the callback is assigned to (they
 must call); everyone else sees them masked. They are never logged.
@@ -10,7 +12,7 @@ must call); everyone else sees them masked. They are never logged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
 from console.auth import ConsoleUser
+from console.inputs import Inputs, column_length
 from models import (
     ACTIVE_QUEUE_ENTRY_STATUSES,
     Adviser,
@@ -51,6 +54,13 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # Callbacks that can still be changed: once dialling, the call is already happening.
 CHANGEABLE_CALLBACK_STATUSES = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDULED)
+# Every request body here is a small JSON object; anything bigger is refused unread (413).
+MAX_BODY_BYTES = 64 * 1024
+LONGEST_NAME = 32  # states, topics: longer text cannot be one of them
+LONGEST_MOMENT = 40  # "2026-11-25T14:00:00.000000+00:00" and then some
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on our side. Try again; if it keeps happening, tell the service desk."
+)
 
 
 class ApiError(Exception):
@@ -73,7 +83,15 @@ def _api_error(error: ApiError) -> ResponseReturnValue:
 
 @api_bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if error.response is not None:  # already answered in JSON, e.g. the limiter's 429 with Retry-After
+        return error.response
     return jsonify({"error": error.description}), error.code or 500
+
+
+@api_bp.errorhandler(Exception)
+def _unexpected_error(error: Exception) -> ResponseReturnValue:
+    log.exception("api.failed", endpoint=request.endpoint)
+    return jsonify({"error": SOMETHING_WENT_WRONG}), 500
 
 
 @api_bp.errorhandler(StateChangeRefused)
@@ -93,6 +111,14 @@ def _signed_in_json_only() -> ResponseReturnValue | None:
         return jsonify({"error": "Sign in first (POST /console/login)."}), 401
     if request.method == "POST" and not request.is_json:
         return jsonify({"error": "Send JSON with Content-Type: application/json."}), 415
+    request.max_content_length = MAX_BODY_BYTES
+    inputs = Inputs()
+    for name, value in (
+        request.view_args or {}
+    ).items():  # ids in the path, e.g. /api/callbacks/<callback_id>
+        inputs.whole_number(name, value)
+    if inputs.errors:
+        raise field_errors(inputs.errors)
     return None
 
 
@@ -108,17 +134,13 @@ def require_supervisor() -> ConsoleUser:
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" nested past Python's limit: not an object either
+        body = None
     if not isinstance(body, dict):
         raise field_errors({"body": "Send a JSON object."})
     return body
-
-
-def optional_text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise field_errors({name: "Must be text."})
-    return value
 
 
 # --- advisers -----------------------------------------------------------------------------------------------
@@ -154,12 +176,14 @@ def change_adviser_state(adviser_id: int) -> ResponseReturnValue:
 
 
 def _change(adviser_id: int, user: ConsoleUser) -> ResponseReturnValue:
-    body = json_body()
-    state, reason = body.get("state"), optional_text(body, "reason")
-    if not isinstance(state, str) or not state:
-        raise field_errors(
-            {"state": f"Choose a state: {', '.join(sorted(states.CHOICES[states.Actor.ADVISER]))}."}
-        )
+    body, inputs = json_body(), Inputs()
+    state = inputs.text("state", body.get("state"), max_length=LONGEST_NAME)
+    reason = inputs.text("reason", body.get("reason"), max_length=column_length(AdviserStateChange.reason))
+    if state is None and "state" not in inputs.errors:
+        inputs.fail("state", f"Choose a state: {', '.join(sorted(states.CHOICES[states.Actor.ADVISER]))}.")
+    if inputs.errors:
+        raise field_errors(inputs.errors)
+    assert state is not None
     session = db_session()
     try:
         with session.begin():
@@ -177,20 +201,20 @@ def list_advisers() -> ResponseReturnValue:
     end_overdue_wrap_ups(services())  # a cheap sweep, in case a wrap-up timer was lost
     session = db_session()
     query = select(Adviser).options(selectinload(Adviser.skills), selectinload(Adviser.home_library))
-    errors: dict[str, str] = {}
-    state = request.args.get("state")
+    inputs = Inputs()
+    state = inputs.text("state", request.args.get("state"), max_length=LONGEST_NAME)
     if state:
         if state not in states.LABELS:
-            errors["state"] = f"Unknown state {state!r}. Use one of: {', '.join(sorted(states.LABELS))}."
+            inputs.fail("state", f"Unknown state {state!r}. Use one of: {', '.join(sorted(states.LABELS))}.")
         query = query.where(Adviser.state == state)
-    library = request.args.get("library")
+    library = inputs.text("library", request.args.get("library"), max_length=column_length(Library.name))
     if library:
         library_id = session.scalar(select(Library.id).where(Library.name == library))
         if library_id is None:
-            errors["library"] = f"No library called {library!r}."
+            inputs.fail("library", f"No library called {library!r}.")
         query = query.where(Adviser.home_library_id == library_id)
-    if errors:
-        raise field_errors(errors)
+    if inputs.errors:
+        raise field_errors(inputs.errors)
     advisers = session.scalars(query.order_by(Adviser.name)).all()
     return jsonify(advisers=[adviser_json(a) for a in advisers])
 
@@ -203,7 +227,10 @@ def adviser_events(adviser_id: int) -> ResponseReturnValue:
     session = db_session()
     if _adviser(session, adviser_id) is None:
         raise ApiError(404, f"No adviser with id {adviser_id}.")
-    page, per_page = paging()
+    inputs = Inputs()
+    page, per_page = paging(inputs)
+    if inputs.errors:
+        raise field_errors(inputs.errors)
     rows = session.execute(
         select(AdviserStateChange, User.display_name)
         .outerjoin(User, AdviserStateChange.changed_by_user_id == User.id)
@@ -306,43 +333,47 @@ def list_callbacks() -> ResponseReturnValue:
     session = db_session()
     who = viewer(session)
     query = visible(select(Callback), who)
-    errors: dict[str, str] = {}
+    inputs = Inputs()
     args = request.args
-    if args.get("status"):
-        wanted = args["status"].split(",")
-        unknown = [s for s in wanted if s not in {status.value for status in CallbackStatus}]
+    statuses = {status.value for status in CallbackStatus}
+    status = inputs.text("status", args.get("status"), max_length=(LONGEST_NAME + 1) * len(statuses))
+    if status:
+        wanted = status.split(",")
+        unknown = [s for s in wanted if s not in statuses]
         if unknown:
-            errors["status"] = (
-                f"Unknown status {unknown[0]!r}. Use: {', '.join(s.value for s in CallbackStatus)}."
+            inputs.fail(
+                "status", f"Unknown status {unknown[0]!r}. Use: {', '.join(s.value for s in CallbackStatus)}."
             )
         query = query.where(Callback.status.in_(wanted))
-    if args.get("topic"):
-        if args["topic"] not in {topic.value for topic in Topic}:
-            errors["topic"] = f"Unknown topic {args['topic']!r}. Use: {', '.join(t.value for t in Topic)}."
-        query = query.where(Callback.topic == args["topic"])
-    if args.get("library"):
-        library_id = session.scalar(select(Library.id).where(Library.name == args["library"]))
+    topic = inputs.text("topic", args.get("topic"), max_length=LONGEST_NAME)
+    if topic:
+        if topic not in {known.value for known in Topic}:
+            inputs.fail("topic", f"Unknown topic {topic!r}. Use: {', '.join(t.value for t in Topic)}.")
+        query = query.where(Callback.topic == topic)
+    library = inputs.text("library", args.get("library"), max_length=column_length(Library.name))
+    if library:
+        library_id = session.scalar(select(Library.id).where(Library.name == library))
         if library_id is None:
-            errors["library"] = f"No library called {args['library']!r}."
+            inputs.fail("library", f"No library called {library!r}.")
         query = query.where(Callback.library_id == library_id)
-    if args.get("adviser"):
-        if args["adviser"] == "none":
-            query = query.where(Callback.assigned_adviser_id.is_(None))
-        elif args["adviser"].isdigit():
-            query = query.where(Callback.assigned_adviser_id == int(args["adviser"]))
-        else:
-            errors["adviser"] = "Give an adviser id, or none for unassigned callbacks."
-    slot_from = moment_arg("slot_from", errors)
-    slot_to = moment_arg("slot_to", errors, end_of_day=True)
+    if args.get("adviser") == "none":
+        query = query.where(Callback.assigned_adviser_id.is_(None))
+    elif args.get("adviser"):
+        adviser_id = inputs.whole_number(
+            "adviser", args["adviser"], message="Give an adviser id, or none for unassigned callbacks."
+        )
+        query = query.where(Callback.assigned_adviser_id == adviser_id)
+    slot_from = moment_arg("slot_from", inputs)
+    slot_to = moment_arg("slot_to", inputs, end_of_day=True)
     if slot_from and slot_to and slot_to <= slot_from:
-        errors["slot_to"] = "The end of the range must be after its start."
+        inputs.fail("slot_to", "The end of the range must be after its start.")
     if slot_from:
         query = query.where(Callback.slot_starts_at >= slot_from)
     if slot_to:
         query = query.where(Callback.slot_starts_at < slot_to)
-    page, per_page = paging(errors)
-    if errors:
-        raise field_errors(errors)
+    page, per_page = paging(inputs)
+    if inputs.errors:
+        raise field_errors(inputs.errors)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(
@@ -371,10 +402,16 @@ def get_callback(callback_id: int) -> ResponseReturnValue:
 @api_bp.post("/callbacks/<int:callback_id>/reassign")
 def reassign_callback(callback_id: int) -> ResponseReturnValue:
     user = require_supervisor()
-    body = json_body()
-    adviser_id = body.get("adviser_id")
-    if isinstance(adviser_id, bool) or not isinstance(adviser_id, int):
-        raise field_errors({"adviser_id": "Give the id (a number) of the adviser to take this callback."})
+    inputs = Inputs()
+    adviser_id = inputs.whole_number(
+        "adviser_id",
+        json_body().get("adviser_id"),
+        message="Give the id (a number) of the adviser to take this callback.",
+        digits_allowed=False,
+    )
+    if adviser_id is None:
+        inputs.fail("adviser_id", "Give the id (a number) of the adviser to take this callback.")
+        raise field_errors(inputs.errors)
     session = db_session()
     with session.begin():
         who = viewer(session)
@@ -404,14 +441,15 @@ def reassign_callback(callback_id: int) -> ResponseReturnValue:
 @api_bp.post("/callbacks/<int:callback_id>/cancel")
 def cancel_callback(callback_id: int) -> ResponseReturnValue:
     user = me()
-    body = json_body()
-    reason = " ".join((optional_text(body, "reason") or "").split())
+    inputs = Inputs()
+    typed = inputs.text(
+        "reason", json_body().get("reason"), max_length=column_length(Callback.cancelled_reason)
+    )
+    reason = " ".join((typed or "").split())
     if not reason:
-        raise field_errors(
-            {"reason": "Give a reason: the resident may ask why their callback was cancelled."}
-        )
-    if len(reason) > 200:
-        raise field_errors({"reason": "Keep the reason to 200 characters or fewer."})
+        inputs.fail("reason", "Give a reason: the resident may ask why their callback was cancelled.")
+    if inputs.errors:
+        raise field_errors(inputs.errors)
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     with session.begin():
@@ -519,32 +557,29 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def paging(errors: dict[str, str] | None = None) -> tuple[int, int]:
-    problems: dict[str, str] = {} if errors is None else errors
-    values = {}
-    for name, default, largest in (("page", 1, None), ("per_page", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)):
-        raw = request.args.get(name, str(default))
-        if not raw.isdigit() or int(raw) < 1 or (largest is not None and int(raw) > largest):
-            problems[name] = f"A whole number from 1{f' to {largest}' if largest else ''}."
-            values[name] = default
-        else:
-            values[name] = int(raw)
-    if errors is None and problems:
-        raise field_errors(problems)
-    return values["page"], values["per_page"]
+def paging(inputs: Inputs) -> tuple[int, int]:
+    """?page= and ?per_page= (at most MAX_PAGE_SIZE); a page past the last is simply empty."""
+    page = inputs.whole_number("page", request.args.get("page"), default=1)
+    per_page = inputs.whole_number(
+        "per_page", request.args.get("per_page"), default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE
+    )
+    return page or 1, per_page or DEFAULT_PAGE_SIZE
 
 
-def moment_arg(name: str, errors: dict[str, str], end_of_day: bool = False) -> datetime | None:
+def moment_arg(name: str, inputs: Inputs, end_of_day: bool = False) -> datetime | None:
     """A date (a whole day in UK time; as an end, up to the end of that day) or a date-time with an offset."""
-    raw = request.args.get(name)
+    raw = inputs.text(name, request.args.get(name), max_length=LONGEST_MOMENT)
     if not raw:
         return None
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
-            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), LOCAL)
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "Use a date like 2026-11-25 or a time like 2026-11-25T14:00:00+00:00."
+            moment = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), LOCAL)
+        else:
+            moment = datetime.fromisoformat(raw)
+            moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL)
+        # In UTC here, as the database compares it: the first and last days of the calendar overflow.
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        inputs.fail(name, "Use a date like 2026-11-25 or a time like 2026-11-25T14:00:00+00:00.")
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LOCAL)

@@ -1,22 +1,31 @@
-"""Signing in to the console: Flask-Login sessions, argon2 passwords, a plain HTML form with a CSRF token."""
+"""Signing in to the console: Flask-Login sessions, argon2 passwords, a plain HTML form with a CSRF token.
+
+A sign-in is a `ConsoleSession` row; the cookie carries only its random token (Flask-Login's alternative id),
+so signing out, a disabled account or an old sign-in (CONSOLE_SESSION_HOURS) loads no user, even for a copy
+of the cookie. Wrong passwords are throttled by console.throttle.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, Regexp
 
-from models import Adviser, Role, User
+from models import Adviser, ConsoleSession, Role, User
 from runtime.logging import get_logger
 from runtime.web import services
 
@@ -31,6 +40,9 @@ login_manager.login_message_category = "info"
 _hasher = PasswordHasher()
 SIGN_IN_FAILED = "The username or password is not right."
 CSRF_FAILED = "The form expired. Please sign in again."
+TOO_MANY_ATTEMPTS = "There have been too many wrong passwords. Wait {wait}, then try again."
+# Control characters (NUL above all, which PostgreSQL refuses in text) are never part of a username.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*\Z"
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,28 +54,72 @@ class ConsoleUser(UserMixin):  # type: ignore[misc]
     display_name: str
     role: Role
     adviser_id: int | None
+    session_token: str
 
     @classmethod
-    def from_model(cls, user: User) -> ConsoleUser:
-        return cls(user.id, user.username, user.display_name, user.role, user.adviser_id)
+    def from_model(cls, user: User, session_token: str) -> ConsoleUser:
+        return cls(user.id, user.username, user.display_name, user.role, user.adviser_id, session_token)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookie: this sign-in's token, never the user id, so it can be ended."""
+        return self.session_token
 
     @property
     def is_supervisor(self) -> bool:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_console_session(session: Session, user: User, now: datetime) -> ConsoleUser:
+    """Record a new sign-in for `user` (in the caller's transaction) and return who is signed in by it."""
+    token = secrets.token_urlsafe(32)
+    session.add(ConsoleSession(token_hash=_token_hash(token), user_id=user.id, created_at=now))
+    return ConsoleUser.from_model(user, token)
+
+
+def end_console_session(session: Session, token: str, now: datetime) -> None:
+    """Sign-out on the server: the token stops loading a user, wherever a copy of the cookie is."""
+    session.execute(
+        update(ConsoleSession)
+        .where(ConsoleSession.token_hash == _token_hash(token), ConsoleSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> ConsoleUser | None:
-    if not user_id.isdigit():
+def load_user(token: str) -> ConsoleUser | None:
+    """The user of a sign-in that has not ended, is younger than CONSOLE_SESSION_HOURS, of an active account."""
+    if not token or len(token) > 100:  # a cookie from before sign-ins were rows held the user id: not valid
         return None
+    app_services = services()
+    oldest = app_services.clock.now() - timedelta(hours=app_services.settings.console_session_hours)
     # Its own short session, so the request's session starts with no transaction open.
-    with services().session_factory() as session:
-        user = session.get(User, int(user_id))
-        return ConsoleUser.from_model(user) if user is not None and user.is_active else None
+    with app_services.session_factory() as session:
+        user = session.scalar(
+            select(User)
+            .join(ConsoleSession, ConsoleSession.user_id == User.id)
+            .where(
+                ConsoleSession.token_hash == _token_hash(token),
+                ConsoleSession.ended_at.is_(None),
+                ConsoleSession.created_at > oldest,
+                User.is_active.is_(True),
+            )
+        )
+        return ConsoleUser.from_model(user, token) if user is not None else None
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    username = StringField("Username", validators=[InputRequired("Enter your username."), Length(max=80)])
+    username = StringField(
+        "Username",
+        validators=[
+            InputRequired("Enter your username."),
+            Length(max=80, message="A username is at most 80 characters."),
+            Regexp(NO_CONTROL_CHARACTERS, message="Enter your username as letters and numbers."),
+        ],
+    )
     password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=256)])
 
 
@@ -103,12 +159,13 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip()
-        with services().session_factory.begin() as session:
+        app_services = services()
+        with app_services.session_factory.begin() as session:
             user = session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
             if check_password(user, form.password.data) and user is not None:
                 if _hasher.check_needs_rehash(user.password_hash):
                     user.password_hash = _hasher.hash(form.password.data)
-                console_user = ConsoleUser.from_model(user)
+                console_user = start_console_session(session, user, app_services.clock.now())
             else:
                 console_user = None
         if console_user is not None:
@@ -117,17 +174,33 @@ def login() -> ResponseReturnValue:
             return redirect(safe_next(next_page))
         log.info("console.sign_in_refused")
         form.password.errors = [SIGN_IN_FAILED]
-        status = 401
+        status = 401  # console.throttle counts exactly these answers
     elif request.method == "POST":
         status = 400
-    csrf_errors = [CSRF_FAILED] if form.errors.get("csrf_token") else []
-    return render_template("console/login.html", form=form, next=next_page, csrf_errors=csrf_errors), status
+    form_errors = [CSRF_FAILED] if form.errors.get("csrf_token") else []
+    return render_template("console/login.html", form=form, next=next_page, form_errors=form_errors), status
+
+
+def throttled_login_page(retry_after_seconds: int) -> Response:
+    """The sign-in page saying plainly how long to wait (429), with what was typed as username kept."""
+    minutes = -(-retry_after_seconds // 60)
+    wait = "a minute" if minutes <= 1 else f"{minutes} minutes"
+    message = TOO_MANY_ATTEMPTS.format(wait=wait)
+    page = render_template(
+        "console/login.html", form=LoginForm(), next=request.args.get("next"), form_errors=[message]
+    )
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(retry_after_seconds)
+    return response
 
 
 @console_bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if LogoutForm().validate_on_submit():
         if current_user.is_authenticated:
+            app_services = services()
+            with app_services.session_factory.begin() as session:
+                end_console_session(session, current_user.session_token, app_services.clock.now())
             log.info("console.signed_out", user_id=current_user.id)
         logout_user()
         return redirect(url_for("console.login"))

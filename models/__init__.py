@@ -514,3 +514,22 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class ConsoleSession(Base):
+    """One sign-in to the console. The cookie holds only a random token; this row says whether it still counts.
+
+    The database, not Redis, holds it: a revocation must survive a Redis flush or restart (a Redis list of live
+    sessions would sign everyone out, a list of revoked ones would bring copied cookies back to life). Checking
+    it costs nothing extra: loading the user on each request was already one query, now a join.
+    """
+
+    __tablename__ = "console_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the cookie's token, so a copy of the database holds no usable sign-ins.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    # Set when the user signs out; the token then loads no user, whoever presents it.
+    ended_at: Mapped[datetime | None]

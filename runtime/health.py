@@ -1,8 +1,16 @@
-"""Liveness, readiness and metrics endpoints for the load balancer and Prometheus."""
+"""Liveness, readiness and metrics endpoints for the load balancer and Prometheus.
+
+/metrics is not for the world: with METRICS_TOKEN set it answers only `Authorization: Bearer <token>` (what
+Prometheus sends with `authorization: {credentials: …}`), 401 otherwise; with no token it is served only in
+simulator mode and is a 404 elsewhere. No "trust loopback" rule: behind a proxy on the same host every request
+would come from loopback.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+import hmac
+
+from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
 
 from runtime.metrics import render_latest
@@ -38,5 +46,20 @@ def readyz() -> tuple[Response, int]:
 
 @health_bp.get("/metrics")
 def metrics() -> Response:
+    settings = services().settings
+    if settings.metrics_token is None:
+        if not settings.simulator_enabled:
+            abort(404)
+    else:
+        scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            offered.strip().encode(), settings.metrics_token.encode()
+        ):
+            return Response(
+                "A bearer token is needed for /metrics.\n",
+                status=401,
+                content_type="text/plain; charset=utf-8",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
     body, content_type = render_latest()
     return Response(body, content_type=content_type)

@@ -39,7 +39,11 @@ def resolve_redis_url(settings: Settings) -> str:
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url,
+        connect_timeout_seconds=settings.database_connect_timeout_seconds,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+    )
     redis_connection = redis.Redis.from_url(
         resolve_redis_url(settings),
         socket_timeout=5,

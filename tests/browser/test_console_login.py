@@ -52,3 +52,20 @@ def test_an_adviser_signs_in_with_the_keyboard_only_after_fixing_a_wrong_passwor
     expect(page.get_by_role("button", name="Sign out")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the console")
+
+
+def test_after_too_many_wrong_passwords_the_page_says_plainly_to_wait(login_page: Page):
+    page = login_page
+    for _ in range(6):  # LOGIN_ATTEMPTS_PER_ACCOUNT is 5
+        page.get_by_label("Username").fill("tom")
+        page.get_by_label("Password").fill("guess")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("There have been too many wrong passwords. Wait a minute, then try again.")
+    expect(page.get_by_label("Username")).to_have_value("tom")
+
+    page.get_by_label("Password").fill(DEMO_PASSWORD)  # the right password does not get past the limit either
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("too many wrong passwords")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the console")

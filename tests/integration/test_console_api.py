@@ -18,7 +18,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.auth import ConsoleUser
+from console.auth import start_console_session
 from models import (
     Adviser,
     AdviserState,
@@ -62,8 +62,12 @@ def council(app: Flask, db: Session, clock: ControllableClock) -> dict[str, User
 
 
 def signed_in(app: Flask, user: User) -> FlaskClient:
+    """A client holding the cookie of a real sign-in (a console_session row) of `user`."""
+    services = app.extensions[EXTENSION_KEY]
+    with services.session_factory.begin() as session:
+        console_user = start_console_session(session, session.get_one(User, user.id), services.clock.now())
     app.test_client_class = FlaskLoginClient
-    return app.test_client(user=ConsoleUser.from_model(user))
+    return app.test_client(user=console_user)
 
 
 def adviser_row(db: Session, adviser_id: int) -> Adviser:

@@ -46,3 +46,33 @@ def test_metrics_expose_webhook_latency_per_route_and_error_counts(client, twili
     text = client.get("/metrics").get_data(as_text=True)
     assert 'contact_centre_webhook_latency_seconds_count{route="voice.incoming"}' in text
     assert 'contact_centre_webhook_errors_total{kind="bad_signature",route="voice.incoming"}' in text
+
+
+METRICS_TOKEN = "prometheus-scrape-token-0123456789"
+
+
+def test_metrics_are_not_served_outside_simulator_mode_without_a_token(settings, clock):
+    app = create_app(settings.with_overrides(simulator_enabled=False), clock=clock)
+    response = app.test_client().get("/metrics")
+    assert response.status_code == 404
+    assert "contact_centre_" not in response.get_data(as_text=True)
+
+
+def test_metrics_with_a_token_answer_only_its_bearer(settings, clock):
+    app = create_app(
+        settings.with_overrides(simulator_enabled=False, metrics_token=METRICS_TOKEN), clock=clock
+    )
+    client = app.test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {METRICS_TOKEN}"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert "contact_centre_" not in refused.get_data(as_text=True)
+    allowed = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert allowed.status_code == 200
+    assert "contact_centre_webhook_latency_seconds" in allowed.get_data(as_text=True)
+
+
+def test_the_simulator_keeps_a_token_when_one_is_set(settings, clock):
+    app = create_app(settings.with_overrides(metrics_token=METRICS_TOKEN), clock=clock)
+    assert app.test_client().get("/metrics").status_code == 401

@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "flow",
     "flow_version",
     "user_account",
+    "console_session",
 }
 
 

@@ -66,3 +66,23 @@ def test_readme_documents_every_environment_variable():
     for name in env_documentation():
         assert f"`{name}`" in readme, f"{name} missing from the README configuration table"
         assert f"{name}=" in example, f"{name} missing from .env.example"
+
+
+def test_a_short_metrics_token_is_refused():
+    with pytest.raises(SettingsError, match="METRICS_TOKEN"):
+        load_settings({**SIMULATOR, "METRICS_TOKEN": "secret"})
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["LOGIN_ATTEMPTS_PER_ACCOUNT", "LOGIN_THROTTLE_WINDOW_SECONDS", "DATABASE_CONNECT_TIMEOUT_SECONDS"],
+)
+def test_limits_and_timeouts_that_would_mean_never_are_refused(name):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**SIMULATOR, name: "0"})
+
+
+def test_the_statement_timeout_can_be_turned_off():
+    assert (
+        load_settings({**SIMULATOR, "DATABASE_STATEMENT_TIMEOUT_MS": "0"}).database_statement_timeout_ms == 0
+    )

@@ -1,7 +1,7 @@
 """call_event.caller_input holds speech of any length
 
 Revision ID: 3c1f2a9b8d70
-Revises: 7ae97ffafa3d
+Revises: 1b1a0c6acd6b
 Create Date: 2026-12-07 01:20:00
 
 A SpeechResult of 58+ characters summarised as "speech:..." overflowed VARCHAR(64) on PostgreSQL, so the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3c1f2a9b8d70"
-down_revision: str | None = "7ae97ffafa3d"
+down_revision: str | None = "1b1a0c6acd6b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
