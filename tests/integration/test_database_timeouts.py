@@ -99,6 +99,7 @@ def test_sqlite_waits_for_the_files_lock_only_as_long_as_its_busy_timeout(tmp_pa
     engine.dispose()
 
 
+@pytest.mark.webhook_errors_expected
 def test_a_caller_hears_the_apology_well_within_twilios_15_seconds_when_the_database_does_not_answer(
     settings, clock, unanswering_database
 ):
