@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import redis
 from redis.client import Pipeline, PubSub
@@ -28,6 +29,7 @@ from runtime.services import Services, build_services
 log = get_logger(__name__)
 _services: Services | None = None
 REDIS_AWAY = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+T = TypeVar("T")
 # The longest a worker waits for a job before its loop comes round again (RQ's default: 405 s).
 DEQUEUE_WAIT_SECONDS = 1
 # While Redis is away, ask it again about this often.
@@ -167,14 +169,27 @@ class ContactCentreWorker(SimpleWorker):
         if pipeline is not None:
             super().heartbeat(timeout, pipeline)
             return
+        self.until_redis_answers(partial(super().heartbeat, timeout))
+        self.look_after_background_work()
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's check for `rq suspend`, between jobs: Redis away there would end the worker."""
+        self.until_redis_answers(partial(super().check_for_suspension, burst))
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        """RQ's wait for a job, whose first and last steps (worker state, heartbeat) would end the worker too."""
+        return self.until_redis_answers(partial(super().dequeue_job_and_maintain_ttl, timeout, max_idle_time))
+
+    def until_redis_answers(self, step: Callable[[], T]) -> T:
+        """Run `step`; each time Redis is away, wait for it and run `step` again (raises only on a stop)."""
         while True:
             try:
-                super().heartbeat(timeout)
-                break
+                return step()
             except REDIS_AWAY:
                 if not self.wait_for_redis():
                     raise
-        self.look_after_background_work()
 
     def wait_for_redis(self) -> bool:
         """Wait until Redis answers (True) or a stop is asked for (False)."""
@@ -254,7 +269,11 @@ class ContactCentreWorker(SimpleWorker):
             log.warning("worker.stopped_without_redis", worker=self.name)
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+        """RQ's maintenance (cleaning its registries), then make sure the reconciler's next run is scheduled."""
+        try:
+            super().run_maintenance_tasks()
+        except REDIS_AWAY:
+            return  # not cleaned, so due again: the next round, once Redis answers, runs it
         try:
             keep_reconciling(job_services())
         except Exception:  # Redis may still be coming back: the next round tries again

@@ -1,4 +1,4 @@
-"""The RQ worker with scheduler runs jobs on the real Redis, including ones scheduled with enqueue_at."""
+"""The RQ worker: runs jobs (enqueue_at ones too), waits out a lost Redis, keeps a scheduler running."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker, Worker
 from rq.job import JobStatus
+from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from structlog.testing import capture_logs
 
+import runtime.worker
 from runtime.worker import ContactCentreWorker, wait_for_redis
 
 
@@ -83,6 +85,57 @@ def test_a_worker_waiting_for_redis_mid_job_still_stops_when_asked(app, monkeypa
     with pytest.raises(redis.exceptions.ConnectionError):
         worker.execute_job(job, services.queue)
     assert len(pings) == 3
+
+
+def _fails_once_with_redis_away(answer):
+    calls = []
+
+    def step(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        return answer
+
+    return step, calls
+
+
+@pytest.mark.parametrize(
+    ("step", "patched", "call"),
+    [
+        ("check for rq suspend", "rq.worker.base.is_suspended", lambda w: w.check_for_suspension(False)),
+        (
+            "wait for a job",
+            "rq.SimpleWorker.dequeue_job_and_maintain_ttl",
+            lambda w: w.dequeue_job_and_maintain_ttl(1),
+        ),
+    ],
+)
+def test_a_worker_that_finds_redis_away_between_jobs_waits_for_it_instead_of_quitting(
+    app, monkeypatch, step, patched, call
+):
+    services = app.extensions["contact_centre"]
+    worker = ContactCentreWorker([services.queue], connection=services.redis)
+    fails_once, calls = _fails_once_with_redis_away(None)
+    monkeypatch.setattr(patched, fails_once)
+
+    assert call(worker) is None  # RQ's work loop would have ended the worker here
+    assert len(calls) == 2, f"{step}: tried again once Redis answered"
+
+
+def test_maintenance_that_finds_redis_away_is_left_for_the_next_round_instead_of_ending_the_worker(
+    app, monkeypatch
+):
+    services = app.extensions["contact_centre"]
+    monkeypatch.setattr(runtime.worker, "_services", services)  # what run_worker sets up for the jobs
+    worker = ContactCentreWorker([services.queue], connection=services.redis)
+    fails_once, calls = _fails_once_with_redis_away(None)
+    monkeypatch.setattr(SimpleWorker, "run_maintenance_tasks", fails_once)
+    scheduled = ScheduledJobRegistry(queue=services.queue)
+
+    worker.run_maintenance_tasks()  # RQ's work loop would have ended the worker here
+    assert scheduled.get_job_ids() == []
+    worker.run_maintenance_tasks()  # the next round, Redis back
+    assert len(calls) == 2 and [j for j in scheduled.get_job_ids() if j.startswith("callbacks-reconcile-")]
 
 
 def test_waiting_for_redis_warns_once_however_long_it_is_away():
