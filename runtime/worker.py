@@ -120,9 +120,9 @@ class ContactCentreWorker(SimpleWorker):
     mid-job is covered by the callback reconciler, as a killed work-horse was.
 
     Redis going away is waited out, however long, without exiting (a restart would not bring it back) and
-    without filling the log: one warning, then a quiet retry every second. RQ's scheduler process dies when
-    Redis is away for more than a few seconds, and RQ only restarts it in its maintenance round, which an idle
-    worker reached once per dequeue wait (405 s): after a Redis restart no scheduled job ran for minutes. Here
+    without filling the log: one warning, then a quiet retry every second. RQ's scheduler process dies when it
+    loses Redis for longer than redis-py's retries, and RQ only restarts it in its maintenance round, which an
+    idle worker reached once per dequeue wait (405 s): after a Redis restart no scheduled job ran for minutes. Here
     the wait is DEQUEUE_WAIT_SECONDS and every round looks after the scheduler (see look_after_background_work);
     the DialSweeper thread reconciles at once when Redis came back empty.
     """
@@ -269,7 +269,7 @@ class ContactCentreWorker(SimpleWorker):
             log.warning("worker.stopped_without_redis", worker=self.name)
 
     def run_maintenance_tasks(self) -> None:
-        """RQ's maintenance (cleaning its registries), then make sure the reconciler's next run is scheduled."""
+        """RQ's maintenance (its registries, its scheduler), then make sure the reconciler's next run is scheduled."""
         try:
             super().run_maintenance_tasks()
         except REDIS_AWAY:
