@@ -20,9 +20,11 @@ import os
 import socket
 import time as system_time
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +78,8 @@ MAX_DIAL_WAIT = timedelta(seconds=5)
 DIAL_JOB_DEAD_AFTER = timedelta(seconds=3)
 # How often each worker sweeps for dials RQ lost or stalled (one worker per sweep does the work).
 DIAL_SWEEP_SECONDS = 0.5
+# Each reconcile marks Redis with this key; a Redis without it lost what RQ held (reconcile_if_forgotten).
+RECONCILED_KEY = "callbacks:reconciled"
 SHORTEST_SLEEP = 0.001  # seconds: a clock that lags the sleeps is not polled in a tight loop
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -568,11 +572,13 @@ class ReconcileReport:
 def reconcile(services: Services) -> ReconcileReport:
     """Re-derive RQ's work from the database: due dials not in flight, stale claims, texts not yet sent.
 
-    Runs every CALLBACK_RECONCILE_SECONDS and at worker start, so a killed worker or a flushed Redis loses
-    nothing: at worst a callback is dialled one reconcile interval late, and never twice.
+    Runs every CALLBACK_RECONCILE_SECONDS, at worker start and as soon as a worker finds Redis restarted empty
+    (reconcile_if_forgotten), so a killed worker or a lost Redis loses nothing: at worst a callback is dialled
+    one reconcile interval late, and never twice.
     """
     now = services.clock.now()
     settings = services.settings
+    services.redis.set(RECONCILED_KEY, worker_identity())
     keep_reconciling(services)
     dials = _reenqueue_dials(services, now, now + timedelta(seconds=2 * settings.callback_reconcile_seconds))
     stale = 0
@@ -595,6 +601,23 @@ def reconcile(services: Services) -> ReconcileReport:
     if dials or stale or texts:
         log.info("callback.reconciled", dials_enqueued=dials, stale_claims=stale, texts_enqueued=texts)
     return ReconcileReport(dials, stale, texts)
+
+
+def reconcile_if_forgotten(services: Services) -> ReconcileReport | None:
+    """Reconcile now if Redis has no mark of a reconcile (it restarted empty, or was flushed); else None.
+
+    Such a Redis lost every job RQ held: due texts and dials, and the reconciler's own chain of scheduled runs,
+    so nothing would bring the next reconcile. Each worker asks every DIAL_SWEEP_SECONDS (runtime.worker's
+    DialSweeper); SET NX lets one of them do it. If the reconcile fails the mark goes, and the next ask retries.
+    """
+    if not services.redis.set(RECONCILED_KEY, worker_identity(), nx=True):
+        return None
+    try:
+        return reconcile(services)
+    except Exception:
+        with suppress(RedisError):
+            services.redis.delete(RECONCILED_KEY)
+        raise
 
 
 def sweep_due_dials(services: Services) -> int:

@@ -25,6 +25,8 @@ from models import CallbackStatus, Topic
 from simulator.clock import SimulatedClock
 from tests.conftest import REPO_ROOT, TEST_AUTH_TOKEN, callback_with_attempts
 
+pytestmark = pytest.mark.fault
+
 RESIDENT = "+447400123456"
 WAIT_SECONDS = 60
 

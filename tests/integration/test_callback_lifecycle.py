@@ -17,6 +17,7 @@ from callbacks.lifecycle import (
     claim_attempt,
     dial_job_id,
     reconcile,
+    reconcile_if_forgotten,
     retry_time,
     schedule_callback,
     sweep_due_dials,
@@ -31,6 +32,7 @@ from tests.conftest import call_form, callback_with_attempts
 MOBILE = "+447400123456"
 LANDLINE = "+441484123456"
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+SLOT_TOMORROW = (datetime(2026, 11, 26, 10, 0, tzinfo=UTC), datetime(2026, 11, 26, 11, 0, tzinfo=UTC))
 
 
 def book(services, now, number=MOBILE, due=None, slot=None, confirmed=True) -> int:
@@ -197,6 +199,36 @@ def test_reconciler_reschedules_upcoming_dials_a_flush_lost(app, clock):
     assert report.dials_enqueued == 1
     assert dial_job_id(callback_id, 1) in ScheduledJobRegistry(queue=services.queue).get_job_ids()
     assert queued_job_ids(services) == []
+
+
+def test_a_redis_restarted_empty_is_reconciled_at_once_by_one_worker_and_the_chain_re_armed(app, clock):
+    services = app.extensions["contact_centre"]
+    assert reconcile_if_forgotten(services) is not None  # a fresh Redis: nothing has reconciled against it
+    assert reconcile_if_forgotten(services) is None
+    callback_id = book(services, clock.now(), slot=SLOT_TOMORROW, confirmed=False)
+    services.redis.flushdb()  # restarted empty: the confirmation's job and the reconciler's chain are gone
+
+    first, second = reconcile_if_forgotten(services), reconcile_if_forgotten(services)
+
+    assert first is not None and first.texts_enqueued == 1 and second is None
+    assert queued_job_ids(services) == [lifecycle.sms_job_id(callback_id, "confirmation")]
+    scheduled = ScheduledJobRegistry(queue=services.queue).get_job_ids()
+    assert [job_id for job_id in scheduled if job_id.startswith("callbacks-reconcile-")] != []
+
+
+def test_a_reconcile_that_fails_after_redis_came_back_is_tried_again_on_the_next_ask(app, clock, monkeypatch):
+    services = app.extensions["contact_centre"]
+    book(services, clock.now(), slot=SLOT_TOMORROW, confirmed=False)
+
+    def database_down(*args, **kwargs):
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(lifecycle, "_reenqueue_texts", database_down)
+    with pytest.raises(OSError):
+        reconcile_if_forgotten(services)
+    monkeypatch.undo()
+    report = reconcile_if_forgotten(services)
+    assert report is not None and report.texts_enqueued == 1
 
 
 # --- the dial sweep: what RQ lost or stalled is queued within a moment, not at the next reconcile ----------
