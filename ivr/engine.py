@@ -13,6 +13,8 @@ Promises, each covered by tests:
   ends with Enqueue, OfferCallback, Transfer, or Hangup straight after a goodbye — never a silent hang-up;
 - silence, wrong keys, "repeat" and corrections at one node are capped (the node's on_no_input/on_invalid
   `max`, default 2), with escalating reprompts, then the node's fallback (an adviser or a callback);
+- silence is also counted for the whole call: the silence after globals.max_silences (default 2) goes to
+  the adviser target from whichever prompt it happens at, so a silent caller hears at most three prompts;
 - after the first silence the call is "adapted" for its remaining prompts: a longer Gather timeout, a `slow`
   flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person;
 - a call that keeps going (more than globals.max_turns inputs) is handed to the adviser target;
@@ -202,6 +204,7 @@ class CallState:
     invalid: int = 0  # at the current node
     retries: int = 0  # repeats and corrections at the current node
     turns: int = 0  # caller inputs in the whole call
+    silences: int = 0  # no-inputs in the whole call
     adapted: bool = False
     history: tuple[str, ...] = ()  # menus to return to with the back key
     visited: tuple[str, ...] = ()
@@ -220,6 +223,7 @@ class CallState:
             "invalid": self.invalid,
             "retries": self.retries,
             "turns": self.turns,
+            "silences": self.silences,
             "adapted": self.adapted,
             "history": list(self.history),
             "visited": list(self.visited),
@@ -242,6 +246,8 @@ class CallState:
                 invalid=_typed(raw.get("invalid", 0), int),
                 retries=_typed(raw.get("retries", 0), int),
                 turns=_typed(raw.get("turns", 0), int),
+                # States stored before silences were counted per call (calls in progress at a deploy) lack it.
+                silences=_typed(raw.get("silences", 0), int),
                 adapted=_typed(raw.get("adapted", False), bool),
                 history=tuple(_typed(item, str) for item in raw.get("history", ())),
                 visited=tuple(_typed(item, str) for item in raw.get("visited", ())),
@@ -773,7 +779,7 @@ class _Turn:
         """Count a no-input, invalid input, repeat or correction; reprompt, or fall back once over the cap."""
         state = self.state
         if outcome == "no_input":
-            state = replace(state, no_input=state.no_input + 1, adapted=True)
+            state = replace(state, no_input=state.no_input + 1, silences=state.silences + 1, adapted=True)
             if not self.state.adapted:
                 detail["adapted"] = True
         elif outcome == "invalid":
@@ -781,6 +787,14 @@ class _Turn:
         else:
             state = replace(state, retries=state.retries + 1)
         self.state = state
+        if outcome == "no_input" and state.silences > self.flow.globals.max_silences:
+            # Silent at one menu after another: a person now, not another menu's full set of reprompts.
+            adviser = self.flow.globals.adviser
+            target = adviser.target if adviser else node.on_no_input.fallback
+            self.event(node, outcome, reading, **detail)
+            self.event(node, "fallback", reading, reason="silences_in_call", to=target)
+            self.fall_back(target, outcome)
+            return
         cap = max(node.on_no_input.max, node.on_invalid.max)
         total = state.no_input + state.invalid + state.retries
         over_no_input = outcome == "no_input" and state.no_input > node.on_no_input.max

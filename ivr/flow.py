@@ -12,7 +12,8 @@ caller meets it:
 `load_flow(definition)` refuses a flow with Problems (FlowError lists them all). Behaviour shared by every menu
 is declared once under "globals": repeat (9 / "repeat"), back (*), adviser (0 → a named node), the no-input and
 invalid-input caps with their escalating reprompts and fallback; a node may override a cap or switch a global
-key off. Opening hours for check_hours nodes come from the call (the libraries' own hours), else from the
+key off. Silence is also capped for the whole call ("max_silences", default 2): the next silence goes to the
+adviser key's target whichever menu the caller is at, so a silent caller hears at most three prompts. Opening hours for check_hours nodes come from the call (the libraries' own hours), else from the
 flow's "service_hours" — see ivr.engine.
 """
 
@@ -41,6 +42,8 @@ MAX_OPTIONS = 5
 MAX_MENU_DEPTH = 3
 MAX_PROMPT_WORDS = 30
 READBACK_FIELDS = ("value", "value_spaced")
+# A silent caller hears the first prompt and two more, then the third silence takes them to a person.
+DEFAULT_MAX_SILENCES = 2
 
 # ---------------------------------------------------------------------------------------------------------
 # JSON Schema
@@ -248,6 +251,7 @@ FLOW_SCHEMA: dict[str, Any] = {
                 "yes": _PHRASES,
                 "no": _PHRASES,
                 "max_turns": {"type": "integer", "minimum": 5, "maximum": 100},
+                "max_silences": {"type": "integer", "minimum": 1, "maximum": 5},
                 "timeout_s": {"type": "integer", "minimum": 3, "maximum": 15},
                 "adapted_timeout_s": {"type": "integer", "minimum": 5, "maximum": 30},
                 "min_speech_confidence": {"type": "number", "minimum": 0, "maximum": 1},
@@ -338,6 +342,7 @@ class Globals:
     yes: Phrases
     no: Phrases
     max_turns: int
+    max_silences: int  # silences a whole call may have; the next one goes to the adviser target
     timeout_s: int
     adapted_timeout_s: int
     min_speech_confidence: float
@@ -613,6 +618,7 @@ def _build(definition: Mapping[str, Any]) -> Flow:
         yes=_phrases(raw_globals.get("yes") or {ENGLISH: ["yes", "yeah", "correct", "that's right"]}),
         no=_phrases(raw_globals.get("no") or {ENGLISH: ["no", "wrong", "try again"]}),
         max_turns=raw_globals.get("max_turns", 30),
+        max_silences=raw_globals.get("max_silences", DEFAULT_MAX_SILENCES),
         timeout_s=raw_globals.get("timeout_s", 5),
         adapted_timeout_s=raw_globals.get("adapted_timeout_s", 10),
         min_speech_confidence=float(raw_globals.get("min_speech_confidence", 0.4)),
