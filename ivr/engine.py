@@ -16,7 +16,8 @@ Promises, each covered by tests:
 - silence is also counted for the whole call: the silence after globals.max_silences (default 2) goes to
   the adviser target from whichever prompt it happens at, so a silent caller hears at most three prompts;
 - after the first silence the call is "adapted" for its remaining prompts: a longer Gather timeout, a `slow`
-  flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person;
+  flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person, unless the prompt
+  already offers the adviser key (said once, never twice in a row);
 - a call that keeps going (more than globals.max_turns inputs) is handed to the adviser target;
 - malformed input (non-digits in Digits, 500-character speech, low confidence, wrong types) is invalid
   input, never an exception; a state the engine cannot read is treated as "take them to an adviser".
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -435,6 +437,10 @@ class _Turn:
             words = words.format(**fields)
         return Say(words, spoken.say_language, spoken.voice, self.state.adapted)
 
+    def words(self, text: Text) -> str:
+        """The words `say` would speak, before any blanks are filled."""
+        return text.get(speaking_language(self.state.language).code) or text.english
+
     def event(self, node: Node, outcome: str, reading: _Reading | None = None, **detail: Any) -> None:
         self.events.append(
             JourneyEvent(
@@ -595,36 +601,49 @@ class _Turn:
         # Speech is recognised in the language the prompts are spoken in: an Urdu caller hears English.
         caller_language = speaking_language(self.state.language)
         prompts = list(lead)
+        # The prompt's own words before any blanks are filled, to see whether it already offers the adviser key.
+        templates = [prompt.text for prompt in lead]
         num_digits: int | None = 1
         finish_on_key = "#"
         phrases: list[str] = []
         speech_allowed = True
         if isinstance(node, MenuNode):
             prompts.append(self.say(node.prompt))
+            templates.append(self.words(node.prompt))
             for option in node.options:
                 phrases += self.phrases(option.phrases)
         elif isinstance(node, LanguageNode):
             if node.prompt:
                 prompts.append(self.say(node.prompt))
+                templates.append(self.words(node.prompt))
             for option in node.options:
                 own = speaking_language(option.language)
                 words = option.text.get(own.code) or option.text.english
                 if words == option.text.english:
                     own = LANGUAGES[ENGLISH]
                 prompts.append(Say(words, own.say_language, own.voice, self.state.adapted))
+                templates.append(words)
                 phrases += [phrase for _, items in option.phrases.by_language for phrase in items]
             caller_language = LANGUAGES[ENGLISH]  # the choice is heard before a language is chosen
         elif isinstance(node, CaptureNode) and self.state.phase == "confirm":
             value = self.state.pending or ""
             prompts.append(self.say(node.readback, value=value, value_spaced=" ".join(value)))  # type: ignore[arg-type]
+            templates.append(self.words(node.readback))  # type: ignore[arg-type]
             phrases += self.phrases(flow_globals.yes) + self.phrases(flow_globals.no)
         elif isinstance(node, CaptureNode):
             prompts.append(self.say(node.prompt))
+            templates.append(self.words(node.prompt))
             num_digits, finish_on_key = node.num_digits, node.finish_on_key
             speech_allowed = "speech" in node.input_modes
             if speech_allowed:
                 phrases.append("$OOV_CLASS_DIGIT_SEQUENCE")  # Twilio/Google class token for spoken numbers
-        if self.state.adapted and "adviser" in node.globals_enabled and flow_globals.person_offer:
+        adviser = flow_globals.adviser
+        if (
+            self.state.adapted
+            and "adviser" in node.globals_enabled
+            and flow_globals.person_offer
+            and not (adviser and adviser.key and any(_offers_key(words, adviser.key) for words in templates))
+        ):
             prompts.append(self.say(flow_globals.person_offer))
         for name in ("adviser", "repeat", "back"):
             key = getattr(flow_globals, name)
@@ -813,6 +832,18 @@ class _Turn:
         if outcome == "corrected":
             self.state = replace(self.state, phase="ask", pending=None)
         self.present(node, lead)
+
+
+def _offers_key(words: str, key: str) -> bool:
+    """Whether a prompt already tells the caller to press `key`, in any language: the key written as a number
+    of its own, in any script ("press 0", "naciśnij 0", "੦ ਦਬਾਓ"), not inside a longer one ("10") or a blank."""
+    words = re.sub(r"{\w*}", " ", words)
+    if not key.isdigit():
+        return key in words
+    return any(
+        "".join(str(unicodedata.digit(char)) for char in number) == key
+        for number in re.findall(r"\d+", words)
+    )
 
 
 def _branch_target(node: BranchNode, value: Any) -> str:

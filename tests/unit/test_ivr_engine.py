@@ -165,15 +165,15 @@ def test_punjabi_caller_hears_punjabi_and_uses_the_keypad_only():
 
 
 def test_first_silence_adapts_the_call_longer_timeout_slower_speech_and_an_offer_of_a_person():
-    steps = call([keys("1"), SILENCE])
+    steps = call([keys("1"), keys("1"), SILENCE])  # the council tax menu does not offer a person itself
 
-    before, after = gather(steps[1]), gather(steps[2])
+    before, after = gather(steps[2]), gather(steps[3])
     assert before.timeout_s == 5 and not before.prompts[0].slow
     assert after.timeout_s == 10
     assert all(prompt.slow for prompt in after.prompts)
-    assert spoken(steps[2])[0] == "Sorry, I didn't hear anything."
-    assert spoken(steps[2])[-1] == "To speak to a person, press 0."
-    assert steps[2].state.adapted
+    assert spoken(steps[3])[0] == "Sorry, I didn't hear anything."
+    assert spoken(steps[3])[-1] == "To speak to a person, press 0."
+    assert steps[3].state.adapted
 
 
 def test_silent_caller_reaches_an_adviser_after_two_escalating_reprompts():
