@@ -18,6 +18,7 @@ Promises, each covered by tests:
 - after the first silence the call is "adapted" for its remaining prompts: a longer Gather timeout, a `slow`
   flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person, unless the prompt
   already offers the adviser key (said once, never twice in a row);
+- the back key returns to the previous menu and forgets what was chosen there (its options' `set` data);
 - a call that keeps going (more than globals.max_turns inputs) is handed to the adviser target;
 - malformed input (non-digits in Digits, 500-character speech, low confidence, wrong types) is invalid
   input, never an exception; a state the engine cannot read is treated as "take them to an adviser".
@@ -688,6 +689,7 @@ class _Turn:
                 target = self.state.history[-1]
                 self.event(node, "back", reading, to=target)
                 self.state = replace(self.state, history=self.state.history[:-1])
+                self.forget_choice_at(target)
                 self.goto(target)
             else:
                 self.failed(node, "repeat", reading)  # nothing to go back to: say this menu again
@@ -699,6 +701,15 @@ class _Turn:
             self.handle_confirm(node, reading)
         else:
             self.handle_capture(node, reading)
+
+    def forget_choice_at(self, menu_id: str) -> None:
+        """Going back to a menu undoes the choice made there: whatever its options set (the topic, a reason)
+        is forgotten, so a caller who backs out of council tax and asks for an adviser is a general enquiry."""
+        menu = self.flow.nodes.get(menu_id)
+        if isinstance(menu, MenuNode):
+            chosen = {name for option in menu.options for name, _ in option.set}
+            kept = {name: value for name, value in self.state.data.items() if name not in chosen}
+            self.state = replace(self.state, data=kept)
 
     def global_choice(self, node: InteractiveNode, reading: _Reading) -> str | None:
         for name in ("adviser", "repeat", "back"):
