@@ -1,7 +1,8 @@
 """What callers and advisers hear around the queue: short sentences, the caller's language where we have it.
 
 Caller-facing texts exist in English and Polish; other languages hear English (as the menu does where Twilio
-has no voice). Adviser whispers are English: advisers work in English and hear the caller's language named.
+has no voice). Polish is polite and impersonal ("Miejsce w kolejce: 3.", "Miejsce w kolejce jest zachowane."),
+so no sentence needs the caller's gender (no "Pan/Pani"). Adviser whispers are English: advisers work in English and hear the caller's language named.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from ivr.prompts import LANGUAGES, speaking_language
 from ivr.twiml import say_in
 
 CALLER_TEXTS: dict[str, dict[str, str]] = {
-    "next": {"en-GB": "You are next in the queue.", "pl-PL": "Jest Pan/Pani następny/a w kolejce."},
+    "next": {"en-GB": "You are next in the queue.", "pl-PL": "To połączenie jest następne w kolejce."},
     "position": {
         "en-GB": "You are number {position} in the queue.",
-        "pl-PL": "Jest Pan/Pani numerem {position} w kolejce.",
+        "pl-PL": "Miejsce w kolejce: {position}.",
     },
-    "in_queue": {"en-GB": "You are in the queue.", "pl-PL": "Jest Pan/Pani w kolejce."},
+    "in_queue": {"en-GB": "You are in the queue.", "pl-PL": "Połączenie czeka w kolejce."},
     "wait": {
         "en-GB": "The wait is {estimate}.",
         "pl-PL": "Czas oczekiwania: {estimate}.",
@@ -46,21 +47,21 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
     "kept_place": {
         "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
         "{last_digits} when it's your turn. You can hang up now.",
-        "pl-PL": "Dziękujemy. Zachowuje Pan/Pani miejsce w kolejce. Konsultant oddzwoni na numer kończący się "
-        "na {last_digits}. Można się rozłączyć.",
+        "pl-PL": "Dziękujemy. Miejsce w kolejce jest zachowane: gdy przyjdzie kolej, konsultant oddzwoni na numer "
+        "kończący się cyframi {last_digits}. Można się teraz rozłączyć.",
     },
     "kept_place_updated": {
         "en-GB": "Thank you. You already had a callback with us, so we've changed it to this one: you keep your "
         "place, and an adviser will call you back on the number ending {last_digits} when it's your turn. "
         "You can hang up now.",
-        "pl-PL": "Dziękujemy. Miał Pan/Miała Pani już zamówione oddzwonienie, więc je zmieniliśmy: zachowuje "
-        "Pan/Pani miejsce w kolejce, a konsultant oddzwoni na numer kończący się na {last_digits}. "
-        "Można się rozłączyć.",
+        "pl-PL": "Dziękujemy. Oddzwonienie było już zamówione, więc je zmieniliśmy: miejsce w kolejce jest "
+        "zachowane, a gdy przyjdzie kolej, konsultant oddzwoni na numer kończący się cyframi {last_digits}. "
+        "Można się teraz rozłączyć.",
     },
     "connecting": {"en-GB": "Connecting you to an adviser.", "pl-PL": "Łączymy z konsultantem."},
     "still_your_place": {
         "en-GB": "Sorry, that adviser couldn't take your call. You keep your place in the queue.",
-        "pl-PL": "Przepraszamy, ten konsultant nie mógł odebrać. Zachowuje Pan/Pani miejsce w kolejce.",
+        "pl-PL": "Przepraszamy, ten konsultant nie mógł odebrać. Miejsce w kolejce jest zachowane.",
     },
     "goodbye": {
         "en-GB": "Thank you for calling Kirklees Council. Goodbye.",
