@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ivr.hours import LONDON, LibraryHours, closed_reason
+from ivr.hours_words import OF_MONTH_PL, ON_WEEKDAY_PL
 
 GENERAL_TOPIC = "general"  # any adviser can take a general enquiry
 MIN_LEAD = timedelta(minutes=30)
@@ -156,33 +157,6 @@ def _clock_words(moment: time) -> tuple[str, str]:
     hour = moment.hour % 12 or 12
     words = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
     return words, "am" if moment.hour < 12 else "pm"
-
-
-# "On <weekday>" takes the accusative in Polish, with "we" before the consonant cluster of "wtorek". Written out:
-# strftime depends on the server's locale and would give the nominative ("środa", "listopad").
-ON_WEEKDAY_PL = (
-    "w poniedziałek",
-    "we wtorek",
-    "w środę",
-    "w czwartek",
-    "w piątek",
-    "w sobotę",
-    "w niedzielę",
-)
-OF_MONTH_PL = (  # genitive: "30 listopada"
-    "stycznia",
-    "lutego",
-    "marca",
-    "kwietnia",
-    "maja",
-    "czerwca",
-    "lipca",
-    "sierpnia",
-    "września",
-    "października",
-    "listopada",
-    "grudnia",
-)
 
 
 def _spoken_slot_polish(start: datetime, end: datetime, today: date) -> str:

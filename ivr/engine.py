@@ -28,7 +28,9 @@ CallerInput rather than Twilio falling through to the next verb.
 
 Opening hours for check_hours: the call's `CallContext.libraries` (each hub's Library.opening_hours and
 closures; the service is open while any hub is) when given, otherwise the flow's "service_hours". Bank
-holidays (England & Wales) always apply unless the node sets observe_bank_holidays false.
+holidays (England & Wales) always apply unless the node sets observe_bank_holidays false. Spoken texts may say
+those hours with placeholders ({closed_today}, {next_opening}, {opening_hours}: see ivr.hours_words), filled
+in the language the text is spoken in.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from ivr.flow import (
     is_interactive,
 )
 from ivr.hours import LONDON, HoursDecision, HoursError, LibraryHours, parse_library_hours, service_open
+from ivr.hours_words import hours_sentences
 from ivr.prompts import ENGLISH, LANGUAGES, language, speaking_language
 
 MAX_DIGITS = 32
@@ -423,6 +426,7 @@ class _Turn:
         self.context = context
         self.actions: list[Action] = []
         self.events: list[JourneyEvent] = []
+        self.observe_bank_holidays = True
 
     def step(self) -> Step:
         return Step(self.state, tuple(self.actions), tuple(self.events))
@@ -436,7 +440,19 @@ class _Turn:
             spoken, words = LANGUAGES[ENGLISH], text.english
         if fields:
             words = words.format(**fields)
+        elif "{" in words:
+            words = self.with_hours(words, spoken.code)
         return Say(words, spoken.say_language, spoken.voice, self.state.adapted)
+
+    def with_hours(self, words: str, language: str) -> str:
+        """Fill the opening-hours placeholders (validated at load) from the hubs' data, in `language`."""
+        libraries, _ = self.libraries()
+        sentences = hours_sentences(self.now(), libraries, language, self.observe_bank_holidays)
+        try:
+            filled = words.format_map(sentences)
+        except (KeyError, ValueError, IndexError):
+            return words  # a flow that skipped validation: say the text as written rather than fail the call
+        return " ".join(filled.split())  # a placeholder with nothing true to say leaves no gap
 
     def words(self, text: Text) -> str:
         """The words `say` would speak, before any blanks are filled."""
@@ -559,20 +575,25 @@ class _Turn:
         return sum(boosts.get(reason.split(":", 1)[0], 0) for reason in reasons)
 
     def hours(self, node: CheckHoursNode) -> tuple[HoursDecision, str]:
+        self.observe_bank_holidays = node.observe_bank_holidays  # what the closed notice then says follows it
+        libraries, source = self.libraries()
+        return service_open(self.now(), libraries, node.observe_bank_holidays), source
+
+    def now(self) -> datetime:
         now = self.context.now or datetime.now(LONDON)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=LONDON)  # a naive clock is read as council local time
-        libraries, source = [], "service_hours"
+        return now if now.tzinfo is not None else now.replace(tzinfo=LONDON)  # naive: council local time
+
+    def libraries(self) -> tuple[list[LibraryHours], str]:
+        """The hubs' hours from the call's context, or the flow's service hours; and which it was."""
+        libraries = []
         for raw in self.context.libraries:
             try:
                 libraries.append(raw if isinstance(raw, LibraryHours) else _library(raw))
             except (HoursError, KeyError, TypeError):
                 continue  # one hub's bad data must not stop the call; the others (or service hours) decide
         if libraries:
-            source = "libraries"
-        else:
-            libraries = list(self.flow.service_hours)
-        return service_open(now, libraries, node.observe_bank_holidays), source
+            return libraries, "libraries"
+        return list(self.flow.service_hours), "service_hours"
 
     def emergency_handover(self) -> None:
         self.actions.append(Enqueue("general", self.state.language, 0, self.reasons(("flow_error",))))

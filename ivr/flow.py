@@ -25,11 +25,13 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from ivr.hours import HoursError, LibraryHours, parse_library_hours
+from ivr.hours_words import HOURS_PLACEHOLDERS, WORDS_LANGUAGES
 from ivr.prompts import ENGLISH, LANGUAGES
 
 DEFAULT_FLOW_PATH = Path(__file__).with_name("flows") / "kirklees_default.json"
@@ -866,6 +868,7 @@ def validate(definition: Any) -> list[Problem]:
     problems += _check_targets(flow)
     problems += _check_keys(flow)
     problems += _check_captures(flow)
+    problems += _check_placeholders(flow)
     problems += _check_hours(flow, definition)
     if any(problem.code in ("dangling_target", "unknown_start") for problem in problems):
         return problems  # graph checks would only repeat the same fault
@@ -975,6 +978,55 @@ def _check_captures(flow: Flow) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _check_placeholders(flow: Flow) -> list[Problem]:
+    """Spoken texts may use the opening-hours placeholders ({next_opening}, ...), in languages we have those
+    words for; anything else in braces would be read out, or fail, mid-call."""
+    problems = []
+    spoken = [(node.id, label, text) for node in flow.nodes.values() for label, text in _spoken_texts(node)]
+    spoken += [("/globals", "person_offer", flow.globals.person_offer)] if flow.globals.person_offer else []
+    for node in flow.nodes.values():
+        if is_interactive(node):
+            for retry in ("on_no_input", "on_invalid"):
+                spoken += [(node.id, retry, text) for text in getattr(node, retry).reprompts]
+    for where, label, text in spoken:
+        for code, words in text.translations:
+            try:
+                names = {name for _, name, _, _ in Formatter().parse(words) if name is not None}
+            except ValueError as error:
+                problems.append(Problem("bad_placeholder", where, f"{label} ({code}): {error}"))
+                continue
+            unknown = sorted(names - set(HOURS_PLACEHOLDERS))
+            if unknown:
+                problems.append(
+                    Problem(
+                        "bad_placeholder",
+                        where,
+                        f"{label} ({code}) uses unknown placeholder(s) {unknown}; "
+                        f"use {', '.join('{' + name + '}' for name in HOURS_PLACEHOLDERS)}",
+                    )
+                )
+            elif names and code not in WORDS_LANGUAGES:
+                problems.append(
+                    Problem(
+                        "bad_placeholder",
+                        where,
+                        f"{label} ({code}): there are no {code} words for {sorted(names)} yet; leave this "
+                        "language out of the text and its callers hear the English",
+                    )
+                )
+    return problems
+
+
+def _spoken_texts(node: Node) -> Iterator[tuple[str, Text]]:
+    """Texts a caller hears (a capture's read-back has its own fields, and an SMS is not spoken)."""
+    for label, text in _texts(node):
+        if label not in ("readback", "sms"):
+            yield label, text
+    if isinstance(node, LanguageNode):
+        for option in node.options:
+            yield f"option {option.key}", option.text
 
 
 def _check_hours(flow: Flow, definition: Mapping[str, Any]) -> list[Problem]:
@@ -1116,6 +1168,9 @@ def lint(flow: Flow) -> list[LintWarning]:
             )
         for label, text in _texts(node):
             missing = [code for code in flow.languages if code not in text.languages()]
+            if re.search(r"{\w+}", text.english) and label != "readback":
+                # Opening-hours words exist in a few languages only: the others hear the English on purpose.
+                missing = [code for code in missing if code in WORDS_LANGUAGES]
             if missing:
                 warnings.append(
                     LintWarning("missing_translation", node.id, f"{label} has no {', '.join(missing)} text")

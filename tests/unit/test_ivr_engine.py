@@ -357,7 +357,10 @@ def test_closed_on_saturday_texts_a_self_service_link_and_offers_a_callback():
     steps = call([keys("1"), keys("2"), keys("1")], CallContext(now=SATURDAY, caller_has_mobile=True))
 
     final = steps[-1]
-    assert spoken(final)[0] == "Sorry, our lines are closed now. We're open Monday to Friday, 9 till 5."
+    assert spoken(final)[0] == (
+        "Sorry, our lines are closed now. We open again on Monday 16 March at 9 am. "
+        "Our opening hours are: Monday to Friday, 9 am to 5 pm."
+    )
     sms = [action for action in final.actions if isinstance(action, SendSms)]
     assert len(sms) == 1 and "https://www.kirklees.gov.uk" in sms[0].text
     assert handover(final) == OfferCallback(topic="housing_benefit", language="en-GB", reasons=("closed",))
@@ -378,7 +381,7 @@ def test_closed_caller_with_a_withheld_number_hears_the_opening_hours_and_is_sti
     )
 
     final = steps[-1]
-    assert "Monday to Friday, 9 till 5" in spoken(final)[0]
+    assert "Our opening hours are: Monday to Friday, 9 am to 5 pm." in spoken(final)[0]
     assert not [action for action in final.actions if isinstance(action, SendSms)]
     assert handover(final) == OfferCallback(topic="general", language="en-GB", reasons=("closed",))
 
