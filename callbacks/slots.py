@@ -118,6 +118,39 @@ def slot_at(
     return Slot(starts_utc, ends_utc, max(free, 0), tuple(by_size))
 
 
+def next_rostered_start(
+    now: datetime,
+    topic: str,
+    rota: Sequence[RotaLine],
+    libraries: Mapping[int, LibraryHours],
+    days: int = HORIZON_DAYS,
+) -> datetime | None:
+    """When advisers for `topic` are next due: the earliest start after `now` of a rostered shift's time at an
+    open library (bank holidays and closures skipped), in UTC; None if nobody is rostered within `days`.
+
+    A shift already under way does not count: this is asked when nobody for the topic is working, so its
+    advisers are not there, and the honest answer is the next time someone is due to start.
+    """
+    local_now = _utc(now).astimezone(LONDON)
+    for offset in range(days + 1):
+        day = local_now.date() + timedelta(days=offset)
+        starts = []
+        for line in rota:
+            if line.weekday != day.weekday() or not (topic == GENERAL_TOPIC or topic in line.skills):
+                continue
+            hours = libraries.get(line.library_id)
+            if hours is None or closed_reason(day, hours.closures):
+                continue
+            for opens, closes in hours.opening_hours.on(day):
+                start = max(opens, line.starts)
+                if start < min(closes, line.ends):
+                    starts.append(datetime.combine(day, start, tzinfo=LONDON))
+        later = [moment for moment in starts if moment > local_now]
+        if later:
+            return min(later).astimezone(UTC)
+    return None
+
+
 def spoken_slot(starts_at: datetime, ends_at: datetime, now: datetime, language: str = "en-GB") -> str:
     """Say a slot the way a person would, relative to now, in UK local time, in Polish or else English.
 

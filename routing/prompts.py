@@ -8,11 +8,13 @@ so no sentence needs the caller's gender (no "Pan/Pani"). Adviser whispers are E
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callbacks.numbers import NumberCheck
 from callbacks.prompts import dialogue, dialogue_language, refusal
+from ivr.hours_words import spoken_moment
 from ivr.prompts import LANGUAGES, speaking_language
 from ivr.twiml import say_in
 
@@ -34,6 +36,20 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
     "nobody": {
         "en-GB": "No advisers for this are working right now.",
         "pl-PL": "Żaden konsultant nie pracuje teraz w tej sprawie.",
+    },
+    # From the third hold round with nobody for the topic working: the callback, plainly, and when to expect anyone.
+    "nobody_offer": {
+        "en-GB": "No one can take your call right now. Advisers are next expected {when}. "
+        "To be called back then, press 1. To keep holding, press 2.",
+        "pl-PL": "Nikt nie może teraz odebrać połączenia. Konsultantów spodziewamy się {when}. "
+        "Aby otrzymać wtedy oddzwonienie, proszę nacisnąć 1. Aby dalej czekać, proszę nacisnąć 2.",
+    },
+    "nobody_offer_unknown": {
+        "en-GB": "No one can take your call right now, and we can't tell when advisers will next be working. "
+        "To be called back as soon as someone can, press 1. To keep holding, press 2.",
+        "pl-PL": "Nikt nie może teraz odebrać połączenia i nie wiemy, kiedy konsultanci będą dostępni. "
+        "Aby otrzymać oddzwonienie, gdy tylko będzie to możliwe, proszę nacisnąć 1. "
+        "Aby dalej czekać, proszę nacisnąć 2.",
     },
     "long_wait": {
         "en-GB": "Sorry, it's a long wait today.",
@@ -88,6 +104,16 @@ def say(target: VoiceResponse | Gather, name: str, language: str, **values: obje
     texts = CALLER_TEXTS[name]
     code = _spoken_code(language, texts)
     say_in(target, texts[code].format(**values), code)
+
+
+def say_callback_offer(
+    target: VoiceResponse | Gather, language: str, expected: datetime | None, now: datetime
+) -> None:
+    """Nobody for the topic is working: offer the callback plainly, saying when advisers are next expected."""
+    name = "nobody_offer" if expected is not None else "nobody_offer_unknown"
+    code = _spoken_code(language, CALLER_TEXTS[name])
+    when = spoken_moment(expected, now, code) if expected is not None else ""
+    say_in(target, CALLER_TEXTS[name][code].format(when=when), code)
 
 
 def say_number_step(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:

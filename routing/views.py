@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks.booking import propose_number, proposed_number
+from callbacks.booking import advisers_next_expected, propose_number, proposed_number
 from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.service import dedupe_key, request_callback
@@ -55,6 +55,9 @@ log = get_logger(__name__)
 queue_bp = Blueprint("queue", __name__, url_prefix="/voice/queue")
 
 HOLD_SECONDS = 25
+# With nobody for the topic working, two rounds say so; then the callback is offered plainly, less often.
+NOBODY_ROUNDS_BEFORE_OFFER = 2
+OFFER_HOLD_SECONDS = 60
 KEY_TIMEOUT_SECONDS = 4
 NUMBER_TIMEOUT_SECONDS = 10  # keying a whole phone number takes a while
 MAX_NUMBER_TRIES = 3
@@ -124,6 +127,12 @@ def wait() -> Response:
         position = store.position_of(call.call_sid)
         estimate = wait_estimate(session, topic, position or 1, now)
         waited = (now - queued.entry.joined_at).total_seconds()
+        # Twilio's QueueTime counts the hold rounds for us (one is a little over HOLD_SECONDS): no writes.
+        held = request.form.get("QueueTime", type=int)
+        offer_plainly = estimate.nobody_serving and (waited if held is None else held) >= (
+            NOBODY_ROUNDS_BEFORE_OFFER * HOLD_SECONDS
+        )
+        expected = advisers_next_expected(session, topic, now) if offer_plainly else None
         if queued.created:
             record_event(
                 session,
@@ -144,7 +153,9 @@ def wait() -> Response:
         action=url_for("queue.key", topic=topic.value),
         action_on_empty_result=False,
     )
-    if estimate.nobody_serving:
+    if offer_plainly:
+        prompts.say_callback_offer(gather, language, expected, now)
+    elif estimate.nobody_serving:
         prompts.say(gather, "nobody", language)
     elif (
         position or 0
@@ -156,8 +167,9 @@ def wait() -> Response:
             prompts.say(gather, "wait", language, estimate=estimate.phrase)
         else:
             prompts.say(gather, "no_estimate", language)
-    prompts.say(gather, "keys", language)
-    response.pause(length=HOLD_SECONDS)
+    if not offer_plainly:
+        prompts.say(gather, "keys", language)
+    response.pause(length=OFFER_HOLD_SECONDS if offer_plainly else HOLD_SECONDS)
     return twiml(response)
 
 
