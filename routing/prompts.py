@@ -60,6 +60,23 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
         "pl-PL": "Aby otrzymać oddzwonienie bez utraty miejsca, naciśnij 1. Aby dalej czekać, naciśnij 2.",
     },
     "keep_waiting": {"en-GB": "Thank you for holding.", "pl-PL": "Dziękujemy za cierpliwość."},
+    # The keep-your-place number read-back: what each answer other than 1 or 2 did, said plainly.
+    "no_callback": {
+        "en-GB": "OK, no call back. You keep your place in the queue.",
+        "pl-PL": "Dobrze, bez oddzwaniania. Miejsce w kolejce jest zachowane.",
+    },
+    "not_a_choice": {
+        "en-GB": "Sorry, that key isn't one of the choices.",
+        "pl-PL": "Przepraszamy, tego klawisza nie ma wśród możliwości.",
+    },
+    "still_holding": {
+        "en-GB": "You're still holding, and you keep your place in the queue.",
+        "pl-PL": "Połączenie nadal czeka, a miejsce w kolejce jest zachowane.",
+    },
+    "no_choice_heard": {
+        "en-GB": "We didn't hear a choice. You're still holding, and you keep your place in the queue.",
+        "pl-PL": "Nie usłyszeliśmy wyboru. Połączenie nadal czeka, a miejsce w kolejce jest zachowane.",
+    },
     "kept_place": {
         "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
         "{last_digits} when it's your turn. You can hang up now.",

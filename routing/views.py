@@ -207,7 +207,11 @@ def key() -> Response:
 @queue_bp.post("/callback/number")
 @twilio_webhook
 def callback_number() -> Response:
-    """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go."""
+    """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go.
+
+    0 is "no call back" and any other key is asked again once; either way the caller hears what happened and
+    keeps holding in their place (silence falls through the Gather to the same, see `_NumberStep.confirm`).
+    """
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     digits = request.form.get("Digits", "")
@@ -223,6 +227,17 @@ def callback_number() -> Response:
             callback = kept
         elif digits == "2" and entry is not None:
             step.ask_for_number(response)
+            return twiml(response)
+        elif digits == "0":
+            prompts.say(response, "no_callback", call.language)
+            return twiml(response)
+        elif digits != "1" and number is not None and entry is not None:
+            prompts.say(response, "not_a_choice", call.language)
+            if step.asked_again:
+                prompts.say(response, "still_holding", call.language)
+            else:
+                source = "caller" if number == call.caller_number else "keyed"
+                replace(step, asked_again=True).confirm(response, number, source)
             return twiml(response)
         elif digits != "1" or number is None or entry is None or entry.status != QueueEntryStatus.WAITING:
             prompts.say(response, "keep_waiting", call.language)
@@ -276,15 +291,20 @@ class _NumberStep:
     call: Call
     n: int
     tries: int
+    asked_again: bool = False  # a wrong key at the read-back was answered with the question again
 
     @classmethod
     def from_request(cls, call: Call) -> _NumberStep:
         return cls(
-            call, max(request.args.get("n", 0, type=int), 0), max(request.args.get("tries", 0, type=int), 0)
+            call,
+            max(request.args.get("n", 0, type=int), 0),
+            max(request.args.get("tries", 0, type=int), 0),
+            request.args.get("again") == "1",
         )
 
     def url(self, endpoint: str) -> str:
-        return url_for(endpoint, n=self.n + 1, tries=self.tries)
+        again = {"again": 1} if self.asked_again else {}
+        return url_for(endpoint, n=self.n + 1, tries=self.tries, **again)
 
     def propose(self, session: Session, now: datetime, number: str, source: str) -> None:
         key = f"{self.call.call_sid}:queue-callback:{self.n}:proposed"
@@ -300,7 +320,9 @@ class _NumberStep:
             prompts.say_number_step(
                 gather, "confirm_caller_id", self.call.language, last_digits=spoken_digits(number, last=3)
             )
-        prompts.say(response, "keep_waiting", self.call.language)  # silence: back to holding
+        prompts.say(
+            response, "no_choice_heard", self.call.language
+        )  # silence: back to holding, and we say so
 
     def ask_for_number(self, response: VoiceResponse) -> None:
         gather = response.gather(
