@@ -135,9 +135,12 @@ class OfferCallback:
 
 @dataclass(frozen=True)
 class SendSms:
-    """Text the caller (the adapter knows their number and skips this for landlines it cannot text)."""
+    """Text the caller. The adapter sends it before rendering the step, then `after_texts` keeps what the
+    caller hears: `sent` once the gateway accepted the text, `not_sent` (something true) when it did not."""
 
     text: str
+    sent: Say | None = None
+    not_sent: Say | None = None
 
 
 @dataclass(frozen=True)
@@ -338,6 +341,21 @@ def advance(
     return turn.step()
 
 
+def after_texts(step: Step, accepted: Sequence[bool]) -> Step:
+    """The step as the caller hears it once its texts were sent: each SendSms, in order, becomes its `sent` or
+    `not_sent` words (a text with no `accepted` entry counts as not sent)."""
+    actions: list[Action] = []
+    results = iter(accepted)
+    for action in step.actions:
+        if isinstance(action, SendSms):
+            words = action.sent if next(results, False) else action.not_sent
+            if words is not None:
+                actions.append(words)
+        else:
+            actions.append(action)
+    return replace(step, actions=tuple(actions))
+
+
 def interpreter_needed(state: CallState) -> str | None:
     """Return the language a caller needs an interpreter for (Twilio cannot speak it), or None."""
     value = state.data.get("interpreter")
@@ -524,10 +542,15 @@ class _Turn:
             self.event(node, "branched", on=node.on, value=value, target=target)
             return target
         if isinstance(node, SendSmsNode):
-            if node.text:
-                self.actions.append(self.say(node.text))
-            # A text message can carry Urdu script even though Twilio cannot speak it.
-            self.actions.append(SendSms(node.sms.get(self.state.language) or node.sms.english))
+            # A text message can carry Urdu script even though Twilio cannot speak it. Whether the caller hears
+            # "we've sent you a text" is decided by the adapter once the gateway has answered.
+            self.actions.append(
+                SendSms(
+                    node.sms.get(self.state.language) or node.sms.english,
+                    sent=self.say(node.text) if node.text else None,
+                    not_sent=self.say(node.not_sent) if node.not_sent else None,
+                )
+            )
             self.event(node, "sms")
             return node.next
         self.hand_over(node)

@@ -216,7 +216,9 @@ _NODE_SCHEMAS = {
             "reasons": {"type": "array", "items": {"type": "string"}},
         },
     ),
-    "send_sms": _node("send_sms", ["sms", "next"], {"sms": _TEXT, "text": _TEXT, "next": _ID}),
+    "send_sms": _node(
+        "send_sms", ["sms", "next"], {"sms": _TEXT, "text": _TEXT, "not_sent": _TEXT, "next": _ID}
+    ),
     "transfer": _node(
         "transfer",
         ["number"],
@@ -464,10 +466,13 @@ class OfferCallbackNode:
 
 @dataclass(frozen=True)
 class SendSmsNode:
+    """Text the caller: `text` is said only once the gateway accepted it, `not_sent` when it did not."""
+
     id: str
     sms: Text
     text: Text | None
     next: str
+    not_sent: Text | None = None
     kind: str = "send_sms"
 
 
@@ -735,7 +740,13 @@ def _build_node(node_id: str, raw: Mapping[str, Any], no_input: Retry, invalid: 
             tuple(raw.get("reasons", ())),
         )
     if kind == "send_sms":
-        return SendSmsNode(node_id, _text(raw["sms"]), _text(raw.get("text")), raw["next"])  # type: ignore[arg-type]
+        return SendSmsNode(
+            node_id,
+            _text(raw["sms"]),  # type: ignore[arg-type]
+            _text(raw.get("text")),
+            raw["next"],
+            _text(raw.get("not_sent")),
+        )
     if kind == "transfer":
         return TransferNode(node_id, raw["number"], _text(raw.get("text")))
     if kind == "hangup":
@@ -1193,7 +1204,7 @@ def _offers_person(flow: Flow, node: Node) -> bool:
 
 
 def _texts(node: Node) -> Iterator[tuple[str, Text]]:
-    for name in ("text", "prompt", "readback", "goodbye", "sms"):
+    for name in ("text", "prompt", "readback", "goodbye", "sms", "not_sent"):
         value = getattr(node, name, None)
         if isinstance(value, Text):
             yield name, value
