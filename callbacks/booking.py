@@ -19,7 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from callbacks.service import dedupe_key, request_callback
-from callbacks.slots import HORIZON_DAYS, Booking, RotaLine, Slot, available_slots, slot_at
+from callbacks.slots import (
+    HORIZON_DAYS,
+    Booking,
+    RotaLine,
+    Slot,
+    available_slots,
+    next_rostered_start,
+    slot_at,
+)
 from ivr.calls import record_event
 from ivr.hours import LibraryHours, next_opening, parse_library_hours
 from models import (
@@ -107,6 +115,12 @@ def still_free(
     inputs = slot_inputs(session, topic, now, number)
     slot = slot_at(starts_at, topic.value, inputs.rota, inputs.libraries, inputs.booked)
     return slot if slot is not None and slot.free > 0 else None
+
+
+def advisers_next_expected(session: Session, topic: Topic, now: datetime) -> datetime | None:
+    """When advisers with the topic's skill are next due to start work by the rota, at an open hub (or None)."""
+    inputs = slot_inputs(session, topic, now)
+    return next_rostered_start(now, topic.value, inputs.rota, inputs.libraries)
 
 
 def earliest_callback_time(session: Session, now: datetime) -> datetime:

@@ -7,15 +7,16 @@ from ivr.prompts import ENGLISH, speaking_language
 
 BOOKED = {
     "en-GB": "Thank you. An adviser will call you back on the number you are calling from as soon as we can. Goodbye.",
-    "pl-PL": "Dziękujemy. Konsultant oddzwoni na numer, z którego Pan/Pani dzwoni, tak szybko, jak to możliwe. Do widzenia.",
+    "pl-PL": "Dziękujemy. Konsultant oddzwoni na numer, z którego wykonano to połączenie, tak szybko, jak to możliwe. "
+    "Do widzenia.",
 }
 UPDATED = {
     "en-GB": "You already had a callback booked with us. We've kept it and updated it. Goodbye.",
-    "pl-PL": "Ma Pan/Pani już zamówione oddzwonienie. Zachowaliśmy je i zaktualizowaliśmy. Do widzenia.",
+    "pl-PL": "Oddzwonienie było już zamówione. Zachowaliśmy je i zaktualizowaliśmy. Do widzenia.",
 }
 NEED_NUMBER = {
     "en-GB": "We can't see your phone number, so we'll put you through to an adviser instead.",
-    "pl-PL": "Nie widzimy Pana/Pani numeru telefonu, więc połączymy z konsultantem.",
+    "pl-PL": "Nie widzimy numeru telefonu, więc połączymy z konsultantem.",
 }
 
 
@@ -48,14 +49,15 @@ DIALOGUE = {
         "asap_when_closed": "as soon as we open",
         "to_adviser": "Let me put you through to an adviser.",
     },
-    # Polite Pan/Pani form like BOOKED above; "Przepraszam, nie zrozumiałam" is the menu's own (female voice).
+    # Polite and impersonal ("proszę nacisnąć", passive forms), so no sentence needs the caller's gender (no
+    # "Pan/Pani"); "Przepraszam, nie zrozumiałam" is the menu's own words (a female voice speaks them).
     "pl-PL": {
         "confirm_caller_id": "Oddzwonimy na numer kończący się cyframi {last_digits}. "
         "Jeśli to ten numer, proszę nacisnąć 1. Aby podać inny, proszę nacisnąć 2.",
         "confirm_keyed": "Wpisany numer to {digits}. Jeśli jest poprawny, proszę nacisnąć 1. "
         "Aby wpisać go ponownie, proszę nacisnąć 2.",
-        "withheld": "Nie widzimy Pana/Pani numeru telefonu.",
-        "caller_id_refused": "Nie możemy oddzwonić na numer, z którego Pan/Pani dzwoni. {reason}",
+        "withheld": "Nie widzimy numeru telefonu.",
+        "caller_id_refused": "Nie możemy oddzwonić na numer, z którego wykonano to połączenie. {reason}",
         "key_number": "Proszę wpisać numer telefonu, na który mamy oddzwonić, zaczynając od 0, "
         "a na końcu nacisnąć krzyżyk.",
         "not_heard": "Przepraszam, nie zrozumiałam.",
@@ -66,7 +68,7 @@ DIALOGUE = {
         "slot_taken": "Przepraszamy, ten termin został właśnie zajęty.",
         "booked": "Dziękujemy. Oddzwonienie jest zamówione: zadzwonimy {when}, "
         "na numer kończący się cyframi {last_digits}. Do widzenia.",
-        "updated": "Ma Pan/Pani już u nas zamówione oddzwonienie, więc je zaktualizowaliśmy: zadzwonimy {when}, "
+        "updated": "Oddzwonienie było już u nas zamówione, więc je zaktualizowaliśmy: zadzwonimy {when}, "
         "na numer kończący się cyframi {last_digits}. Do widzenia.",
         "asap": "od razu, gdy konsultant będzie wolny",  # "zadzwonimy od razu, gdy ...": a comma before "gdy"
         "asap_when_closed": "zaraz po otwarciu",

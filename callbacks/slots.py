@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ivr.hours import LONDON, LibraryHours, closed_reason
+from ivr.hours_words import OF_MONTH_PL, ON_WEEKDAY_PL
 
 GENERAL_TOPIC = "general"  # any adviser can take a general enquiry
 MIN_LEAD = timedelta(minutes=30)
@@ -117,6 +118,39 @@ def slot_at(
     return Slot(starts_utc, ends_utc, max(free, 0), tuple(by_size))
 
 
+def next_rostered_start(
+    now: datetime,
+    topic: str,
+    rota: Sequence[RotaLine],
+    libraries: Mapping[int, LibraryHours],
+    days: int = HORIZON_DAYS,
+) -> datetime | None:
+    """When advisers for `topic` are next due: the earliest start after `now` of a rostered shift's time at an
+    open library (bank holidays and closures skipped), in UTC; None if nobody is rostered within `days`.
+
+    A shift already under way does not count: this is asked when nobody for the topic is working, so its
+    advisers are not there, and the honest answer is the next time someone is due to start.
+    """
+    local_now = _utc(now).astimezone(LONDON)
+    for offset in range(days + 1):
+        day = local_now.date() + timedelta(days=offset)
+        starts = []
+        for line in rota:
+            if line.weekday != day.weekday() or not (topic == GENERAL_TOPIC or topic in line.skills):
+                continue
+            hours = libraries.get(line.library_id)
+            if hours is None or closed_reason(day, hours.closures):
+                continue
+            for opens, closes in hours.opening_hours.on(day):
+                start = max(opens, line.starts)
+                if start < min(closes, line.ends):
+                    starts.append(datetime.combine(day, start, tzinfo=LONDON))
+        later = [moment for moment in starts if moment > local_now]
+        if later:
+            return min(later).astimezone(UTC)
+    return None
+
+
 def spoken_slot(starts_at: datetime, ends_at: datetime, now: datetime, language: str = "en-GB") -> str:
     """Say a slot the way a person would, relative to now, in UK local time, in Polish or else English.
 
@@ -156,33 +190,6 @@ def _clock_words(moment: time) -> tuple[str, str]:
     hour = moment.hour % 12 or 12
     words = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
     return words, "am" if moment.hour < 12 else "pm"
-
-
-# "On <weekday>" takes the accusative in Polish, with "we" before the consonant cluster of "wtorek". Written out:
-# strftime depends on the server's locale and would give the nominative ("środa", "listopad").
-ON_WEEKDAY_PL = (
-    "w poniedziałek",
-    "we wtorek",
-    "w środę",
-    "w czwartek",
-    "w piątek",
-    "w sobotę",
-    "w niedzielę",
-)
-OF_MONTH_PL = (  # genitive: "30 listopada"
-    "stycznia",
-    "lutego",
-    "marca",
-    "kwietnia",
-    "maja",
-    "czerwca",
-    "lipca",
-    "sierpnia",
-    "września",
-    "października",
-    "listopada",
-    "grudnia",
-)
 
 
 def _spoken_slot_polish(start: datetime, end: datetime, today: date) -> str:

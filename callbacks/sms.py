@@ -28,7 +28,7 @@ GREETING = {
 TOPIC_WORDS_PL = {
     "council_tax": "podatek lokalny",
     "housing_benefit": "dodatek mieszkaniowy",
-    "general": "Pana/Pani zapytania",
+    "general": "ogólne zapytanie",
 }
 CANCELLED_BEFORE_ANSWER = (
     "This is Kirklees Council. Your callback was cancelled, so there is nothing to do. Goodbye."
@@ -86,15 +86,14 @@ TEXTS = {
         "confirmation": "Rada Kirklees oddzwoni w sprawie: {topic}, {when}. "
         "Aby anulować, odpisz CANCEL. Pytania: {council}.",
         "reminder": "Przypomnienie: Rada Kirklees zadzwoni w sprawie: {topic}, {when}. Aby anulować, odpisz CANCEL.",
-        "final": "Nie udało się do Pana/Pani dodzwonić w sprawie: {topic}. Prosimy zadzwonić pod {council} "
-        "albo {visit}.",
+        "final": "Nie udało się dodzwonić w sprawie: {topic}. Prosimy zadzwonić pod {council} albo {visit}.",
         "on_slot": "{slot}",
         "asap": "gdy tylko konsultant będzie wolny",
         "visit_library": "umówić wizytę w bibliotece w {library} ({address})",
         "visit_any": "przyjść do dowolnej biblioteki Kirklees",
         "cancelled": "Oddzwonienie od Rady Kirklees zostało anulowane. "
         "Aby z nami porozmawiać, prosimy zadzwonić pod {council} albo przyjść do biblioteki.",
-        "nothing_to_cancel": "Nie ma Pan/Pani zamówionego oddzwonienia od Rady Kirklees. "
+        "nothing_to_cancel": "Na ten numer nie ma zamówionego oddzwonienia od Rady Kirklees. "
         "Aby z nami porozmawiać, prosimy zadzwonić pod {council}.",
         "help": "Oddzwonienia Rady Kirklees: aby anulować, odpisz CANCEL albo zadzwoń pod {council}.",
     },

@@ -132,9 +132,31 @@ def record_events_once(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(_INSERT_EVENTS_ONCE, rows)
 
 
+def claim_event(session: Session, row: dict[str, Any]) -> bool:
+    """Insert one journey event unless its idempotency key exists; True when this call inserted it.
+
+    The key is the claim: of two webhooks doing the same thing (a retry, a race) only the one that inserted it
+    acts, and the other reads what it recorded. `row` has every column of `call_event` except `id`.
+    """
+    return bool(session.connection().execute(_INSERT_EVENTS_ONCE, row).rowcount == 1)
+
+
+def settle_event(session: Session, idempotency_key: str, outcome: str, detail: dict[str, Any]) -> None:
+    """Record how a claimed piece of work ended (its event's outcome and detail)."""
+    session.execute(
+        update(CallEvent)
+        .where(CallEvent.idempotency_key == idempotency_key)
+        .values(outcome=outcome, detail=detail)
+    )
+
+
+def event_outcome(session: Session, idempotency_key: str) -> str | None:
+    return session.scalar(select(CallEvent.outcome).where(CallEvent.idempotency_key == idempotency_key))
+
+
 # One statement on PostgreSQL: the call moves on only if it has not ended and nobody else moved it since we read
-# it (same state text, same idempotency token), and the journey events are inserted only for a call that moved. Data-modifying
-# CTEs run to completion whether or not the outer SELECT reads them. The row lock the UPDATE takes makes a
+# it (same state text, same idempotency token), and the journey events are inserted only for a call that moved.
+# Data-modifying CTEs run to completion whether or not the outer SELECT reads them. The row lock the UPDATE takes makes a
 # concurrent duplicate wait for the first to commit; it then re-checks the guard, fails it, and writes nothing.
 _SAVE_STEP_POSTGRESQL = text(
     """

@@ -13,8 +13,12 @@ Promises, each covered by tests:
   ends with Enqueue, OfferCallback, Transfer, or Hangup straight after a goodbye — never a silent hang-up;
 - silence, wrong keys, "repeat" and corrections at one node are capped (the node's on_no_input/on_invalid
   `max`, default 2), with escalating reprompts, then the node's fallback (an adviser or a callback);
+- silence is also counted for the whole call: the silence after globals.max_silences (default 2) goes to
+  the adviser target from whichever prompt it happens at, so a silent caller hears at most three prompts;
 - after the first silence the call is "adapted" for its remaining prompts: a longer Gather timeout, a `slow`
-  flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person;
+  flag on every Say (the adapter renders SSML prosody) and an explicit offer of a person, unless the prompt
+  already offers the adviser key (said once, never twice in a row);
+- the back key returns to the previous menu and forgets what was chosen there (its options' `set` data);
 - a call that keeps going (more than globals.max_turns inputs) is handed to the adviser target;
 - malformed input (non-digits in Digits, 500-character speech, low confidence, wrong types) is invalid
   input, never an exception; a state the engine cannot read is treated as "take them to an adviser".
@@ -24,13 +28,16 @@ CallerInput rather than Twilio falling through to the next verb.
 
 Opening hours for check_hours: the call's `CallContext.libraries` (each hub's Library.opening_hours and
 closures; the service is open while any hub is) when given, otherwise the flow's "service_hours". Bank
-holidays (England & Wales) always apply unless the node sets observe_bank_holidays false.
+holidays (England & Wales) always apply unless the node sets observe_bank_holidays false. Spoken texts may say
+those hours with placeholders ({closed_today}, {next_opening}, {opening_hours}: see ivr.hours_words), filled
+in the language the text is spoken in.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -57,6 +64,7 @@ from ivr.flow import (
     is_interactive,
 )
 from ivr.hours import LONDON, HoursDecision, HoursError, LibraryHours, parse_library_hours, service_open
+from ivr.hours_words import hours_sentences
 from ivr.prompts import ENGLISH, LANGUAGES, language, speaking_language
 
 MAX_DIGITS = 32
@@ -128,9 +136,12 @@ class OfferCallback:
 
 @dataclass(frozen=True)
 class SendSms:
-    """Text the caller (the adapter knows their number and skips this for landlines it cannot text)."""
+    """Text the caller. The adapter sends it before rendering the step, then `after_texts` keeps what the
+    caller hears: `sent` once the gateway accepted the text, `not_sent` (something true) when it did not."""
 
     text: str
+    sent: Say | None = None
+    not_sent: Say | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,7 @@ class CallState:
     invalid: int = 0  # at the current node
     retries: int = 0  # repeats and corrections at the current node
     turns: int = 0  # caller inputs in the whole call
+    silences: int = 0  # no-inputs in the whole call
     adapted: bool = False
     history: tuple[str, ...] = ()  # menus to return to with the back key
     visited: tuple[str, ...] = ()
@@ -221,6 +233,7 @@ class CallState:
             "invalid": self.invalid,
             "retries": self.retries,
             "turns": self.turns,
+            "silences": self.silences,
             "adapted": self.adapted,
             "history": list(self.history),
             "visited": list(self.visited),
@@ -243,6 +256,8 @@ class CallState:
                 invalid=_typed(raw.get("invalid", 0), int),
                 retries=_typed(raw.get("retries", 0), int),
                 turns=_typed(raw.get("turns", 0), int),
+                # States stored before silences were counted per call (calls in progress at a deploy) lack it.
+                silences=_typed(raw.get("silences", 0), int),
                 adapted=_typed(raw.get("adapted", False), bool),
                 history=tuple(_typed(item, str) for item in raw.get("history", ())),
                 visited=tuple(_typed(item, str) for item in raw.get("visited", ())),
@@ -325,6 +340,21 @@ def advance(
         return turn.step()
     turn.handle(node, reading)  # type: ignore[arg-type]
     return turn.step()
+
+
+def after_texts(step: Step, accepted: Sequence[bool]) -> Step:
+    """The step as the caller hears it once its texts were sent: each SendSms, in order, becomes its `sent` or
+    `not_sent` words (a text with no `accepted` entry counts as not sent)."""
+    actions: list[Action] = []
+    results = iter(accepted)
+    for action in step.actions:
+        if isinstance(action, SendSms):
+            words = action.sent if next(results, False) else action.not_sent
+            if words is not None:
+                actions.append(words)
+        else:
+            actions.append(action)
+    return replace(step, actions=tuple(actions))
 
 
 def interpreter_needed(state: CallState) -> str | None:
@@ -415,6 +445,7 @@ class _Turn:
         self.context = context
         self.actions: list[Action] = []
         self.events: list[JourneyEvent] = []
+        self.observe_bank_holidays = True
 
     def step(self) -> Step:
         return Step(self.state, tuple(self.actions), tuple(self.events))
@@ -428,7 +459,23 @@ class _Turn:
             spoken, words = LANGUAGES[ENGLISH], text.english
         if fields:
             words = words.format(**fields)
+        elif "{" in words:
+            words = self.with_hours(words, spoken.code)
         return Say(words, spoken.say_language, spoken.voice, self.state.adapted)
+
+    def with_hours(self, words: str, language: str) -> str:
+        """Fill the opening-hours placeholders (validated at load) from the hubs' data, in `language`."""
+        libraries, _ = self.libraries()
+        sentences = hours_sentences(self.now(), libraries, language, self.observe_bank_holidays)
+        try:
+            filled = words.format_map(sentences)
+        except (KeyError, ValueError, IndexError):
+            return words  # a flow that skipped validation: say the text as written rather than fail the call
+        return " ".join(filled.split())  # a placeholder with nothing true to say leaves no gap
+
+    def words(self, text: Text) -> str:
+        """The words `say` would speak, before any blanks are filled."""
+        return text.get(speaking_language(self.state.language).code) or text.english
 
     def event(self, node: Node, outcome: str, reading: _Reading | None = None, **detail: Any) -> None:
         self.events.append(
@@ -496,10 +543,15 @@ class _Turn:
             self.event(node, "branched", on=node.on, value=value, target=target)
             return target
         if isinstance(node, SendSmsNode):
-            if node.text:
-                self.actions.append(self.say(node.text))
-            # A text message can carry Urdu script even though Twilio cannot speak it.
-            self.actions.append(SendSms(node.sms.get(self.state.language) or node.sms.english))
+            # A text message can carry Urdu script even though Twilio cannot speak it. Whether the caller hears
+            # "we've sent you a text" is decided by the adapter once the gateway has answered.
+            self.actions.append(
+                SendSms(
+                    node.sms.get(self.state.language) or node.sms.english,
+                    sent=self.say(node.text) if node.text else None,
+                    not_sent=self.say(node.not_sent) if node.not_sent else None,
+                )
+            )
             self.event(node, "sms")
             return node.next
         self.hand_over(node)
@@ -547,20 +599,25 @@ class _Turn:
         return sum(boosts.get(reason.split(":", 1)[0], 0) for reason in reasons)
 
     def hours(self, node: CheckHoursNode) -> tuple[HoursDecision, str]:
+        self.observe_bank_holidays = node.observe_bank_holidays  # what the closed notice then says follows it
+        libraries, source = self.libraries()
+        return service_open(self.now(), libraries, node.observe_bank_holidays), source
+
+    def now(self) -> datetime:
         now = self.context.now or datetime.now(LONDON)
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=LONDON)  # a naive clock is read as council local time
-        libraries, source = [], "service_hours"
+        return now if now.tzinfo is not None else now.replace(tzinfo=LONDON)  # naive: council local time
+
+    def libraries(self) -> tuple[list[LibraryHours], str]:
+        """The hubs' hours from the call's context, or the flow's service hours; and which it was."""
+        libraries = []
         for raw in self.context.libraries:
             try:
                 libraries.append(raw if isinstance(raw, LibraryHours) else _library(raw))
             except (HoursError, KeyError, TypeError):
                 continue  # one hub's bad data must not stop the call; the others (or service hours) decide
         if libraries:
-            source = "libraries"
-        else:
-            libraries = list(self.flow.service_hours)
-        return service_open(now, libraries, node.observe_bank_holidays), source
+            return libraries, "libraries"
+        return list(self.flow.service_hours), "service_hours"
 
     def emergency_handover(self) -> None:
         self.actions.append(Enqueue("general", self.state.language, 0, self.reasons(("flow_error",))))
@@ -590,36 +647,49 @@ class _Turn:
         # Speech is recognised in the language the prompts are spoken in: an Urdu caller hears English.
         caller_language = speaking_language(self.state.language)
         prompts = list(lead)
+        # The prompt's own words before any blanks are filled, to see whether it already offers the adviser key.
+        templates = [prompt.text for prompt in lead]
         num_digits: int | None = 1
         finish_on_key = "#"
         phrases: list[str] = []
         speech_allowed = True
         if isinstance(node, MenuNode):
             prompts.append(self.say(node.prompt))
+            templates.append(self.words(node.prompt))
             for option in node.options:
                 phrases += self.phrases(option.phrases)
         elif isinstance(node, LanguageNode):
             if node.prompt:
                 prompts.append(self.say(node.prompt))
+                templates.append(self.words(node.prompt))
             for option in node.options:
                 own = speaking_language(option.language)
                 words = option.text.get(own.code) or option.text.english
                 if words == option.text.english:
                     own = LANGUAGES[ENGLISH]
                 prompts.append(Say(words, own.say_language, own.voice, self.state.adapted))
+                templates.append(words)
                 phrases += [phrase for _, items in option.phrases.by_language for phrase in items]
             caller_language = LANGUAGES[ENGLISH]  # the choice is heard before a language is chosen
         elif isinstance(node, CaptureNode) and self.state.phase == "confirm":
             value = self.state.pending or ""
             prompts.append(self.say(node.readback, value=value, value_spaced=" ".join(value)))  # type: ignore[arg-type]
+            templates.append(self.words(node.readback))  # type: ignore[arg-type]
             phrases += self.phrases(flow_globals.yes) + self.phrases(flow_globals.no)
         elif isinstance(node, CaptureNode):
             prompts.append(self.say(node.prompt))
+            templates.append(self.words(node.prompt))
             num_digits, finish_on_key = node.num_digits, node.finish_on_key
             speech_allowed = "speech" in node.input_modes
             if speech_allowed:
                 phrases.append("$OOV_CLASS_DIGIT_SEQUENCE")  # Twilio/Google class token for spoken numbers
-        if self.state.adapted and "adviser" in node.globals_enabled and flow_globals.person_offer:
+        adviser = flow_globals.adviser
+        if (
+            self.state.adapted
+            and "adviser" in node.globals_enabled
+            and flow_globals.person_offer
+            and not (adviser and adviser.key and any(_offers_key(words, adviser.key) for words in templates))
+        ):
             prompts.append(self.say(flow_globals.person_offer))
         for name in ("adviser", "repeat", "back"):
             key = getattr(flow_globals, name)
@@ -668,6 +738,7 @@ class _Turn:
                 target = self.state.history[-1]
                 self.event(node, "back", reading, to=target)
                 self.state = replace(self.state, history=self.state.history[:-1])
+                self.forget_choice_at(target)
                 self.goto(target)
             else:
                 self.failed(node, "repeat", reading)  # nothing to go back to: say this menu again
@@ -679,6 +750,15 @@ class _Turn:
             self.handle_confirm(node, reading)
         else:
             self.handle_capture(node, reading)
+
+    def forget_choice_at(self, menu_id: str) -> None:
+        """Going back to a menu undoes the choice made there: whatever its options set (the topic, a reason)
+        is forgotten, so a caller who backs out of council tax and asks for an adviser is a general enquiry."""
+        menu = self.flow.nodes.get(menu_id)
+        if isinstance(menu, MenuNode):
+            chosen = {name for option in menu.options for name, _ in option.set}
+            kept = {name: value for name, value in self.state.data.items() if name not in chosen}
+            self.state = replace(self.state, data=kept)
 
     def global_choice(self, node: InteractiveNode, reading: _Reading) -> str | None:
         for name in ("adviser", "repeat", "back"):
@@ -785,7 +865,7 @@ class _Turn:
         """Count a no-input, invalid input, repeat or correction; reprompt, or fall back once over the cap."""
         state = self.state
         if outcome == "no_input":
-            state = replace(state, no_input=state.no_input + 1, adapted=True)
+            state = replace(state, no_input=state.no_input + 1, silences=state.silences + 1, adapted=True)
             if not self.state.adapted:
                 detail["adapted"] = True
         elif outcome == "invalid":
@@ -793,6 +873,14 @@ class _Turn:
         else:
             state = replace(state, retries=state.retries + 1)
         self.state = state
+        if outcome == "no_input" and state.silences > self.flow.globals.max_silences:
+            # Silent at one menu after another: a person now, not another menu's full set of reprompts.
+            adviser = self.flow.globals.adviser
+            target = adviser.target if adviser else node.on_no_input.fallback
+            self.event(node, outcome, reading, **detail)
+            self.event(node, "fallback", reading, reason="silences_in_call", to=target)
+            self.fall_back(target, outcome)
+            return
         cap = max(node.on_no_input.max, node.on_invalid.max)
         total = state.no_input + state.invalid + state.retries
         over_no_input = outcome == "no_input" and state.no_input > node.on_no_input.max
@@ -811,6 +899,18 @@ class _Turn:
         if outcome == "corrected":
             self.state = replace(self.state, phase="ask", pending=None)
         self.present(node, lead)
+
+
+def _offers_key(words: str, key: str) -> bool:
+    """Whether a prompt already tells the caller to press `key`, in any language: the key written as a number
+    of its own, in any script ("press 0", "naciśnij 0", "੦ ਦਬਾਓ"), not inside a longer one ("10") or a blank."""
+    words = re.sub(r"{\w*}", " ", words)
+    if not key.isdigit():
+        return key in words
+    return any(
+        "".join(str(unicodedata.digit(char)) for char in number) == key
+        for number in re.findall(r"\d+", words)
+    )
 
 
 def _branch_target(node: BranchNode, value: Any) -> str:

@@ -12,7 +12,8 @@ caller meets it:
 `load_flow(definition)` refuses a flow with Problems (FlowError lists them all). Behaviour shared by every menu
 is declared once under "globals": repeat (9 / "repeat"), back (*), adviser (0 → a named node), the no-input and
 invalid-input caps with their escalating reprompts and fallback; a node may override a cap or switch a global
-key off. Opening hours for check_hours nodes come from the call (the libraries' own hours), else from the
+key off. Silence is also capped for the whole call ("max_silences", default 2): the next silence goes to the
+adviser key's target whichever menu the caller is at, so a silent caller hears at most three prompts. Opening hours for check_hours nodes come from the call (the libraries' own hours), else from the
 flow's "service_hours" — see ivr.engine.
 """
 
@@ -24,11 +25,13 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from ivr.hours import HoursError, LibraryHours, parse_library_hours
+from ivr.hours_words import HOURS_PLACEHOLDERS, WORDS_LANGUAGES
 from ivr.prompts import ENGLISH, LANGUAGES
 
 DEFAULT_FLOW_PATH = Path(__file__).with_name("flows") / "kirklees_default.json"
@@ -41,6 +44,8 @@ MAX_OPTIONS = 5
 MAX_MENU_DEPTH = 3
 MAX_PROMPT_WORDS = 30
 READBACK_FIELDS = ("value", "value_spaced")
+# A silent caller hears the first prompt and two more, then the third silence takes them to a person.
+DEFAULT_MAX_SILENCES = 2
 
 # ---------------------------------------------------------------------------------------------------------
 # JSON Schema
@@ -211,7 +216,9 @@ _NODE_SCHEMAS = {
             "reasons": {"type": "array", "items": {"type": "string"}},
         },
     ),
-    "send_sms": _node("send_sms", ["sms", "next"], {"sms": _TEXT, "text": _TEXT, "next": _ID}),
+    "send_sms": _node(
+        "send_sms", ["sms", "next"], {"sms": _TEXT, "text": _TEXT, "not_sent": _TEXT, "next": _ID}
+    ),
     "transfer": _node(
         "transfer",
         ["number"],
@@ -248,6 +255,7 @@ FLOW_SCHEMA: dict[str, Any] = {
                 "yes": _PHRASES,
                 "no": _PHRASES,
                 "max_turns": {"type": "integer", "minimum": 5, "maximum": 100},
+                "max_silences": {"type": "integer", "minimum": 1, "maximum": 5},
                 "timeout_s": {"type": "integer", "minimum": 3, "maximum": 15},
                 "adapted_timeout_s": {"type": "integer", "minimum": 5, "maximum": 30},
                 "min_speech_confidence": {"type": "number", "minimum": 0, "maximum": 1},
@@ -338,6 +346,7 @@ class Globals:
     yes: Phrases
     no: Phrases
     max_turns: int
+    max_silences: int  # silences a whole call may have; the next one goes to the adviser target
     timeout_s: int
     adapted_timeout_s: int
     min_speech_confidence: float
@@ -457,10 +466,13 @@ class OfferCallbackNode:
 
 @dataclass(frozen=True)
 class SendSmsNode:
+    """Text the caller: `text` is said only once the gateway accepted it, `not_sent` when it did not."""
+
     id: str
     sms: Text
     text: Text | None
     next: str
+    not_sent: Text | None = None
     kind: str = "send_sms"
 
 
@@ -613,6 +625,7 @@ def _build(definition: Mapping[str, Any]) -> Flow:
         yes=_phrases(raw_globals.get("yes") or {ENGLISH: ["yes", "yeah", "correct", "that's right"]}),
         no=_phrases(raw_globals.get("no") or {ENGLISH: ["no", "wrong", "try again"]}),
         max_turns=raw_globals.get("max_turns", 30),
+        max_silences=raw_globals.get("max_silences", DEFAULT_MAX_SILENCES),
         timeout_s=raw_globals.get("timeout_s", 5),
         adapted_timeout_s=raw_globals.get("adapted_timeout_s", 10),
         min_speech_confidence=float(raw_globals.get("min_speech_confidence", 0.4)),
@@ -727,7 +740,13 @@ def _build_node(node_id: str, raw: Mapping[str, Any], no_input: Retry, invalid: 
             tuple(raw.get("reasons", ())),
         )
     if kind == "send_sms":
-        return SendSmsNode(node_id, _text(raw["sms"]), _text(raw.get("text")), raw["next"])  # type: ignore[arg-type]
+        return SendSmsNode(
+            node_id,
+            _text(raw["sms"]),  # type: ignore[arg-type]
+            _text(raw.get("text")),
+            raw["next"],
+            _text(raw.get("not_sent")),
+        )
     if kind == "transfer":
         return TransferNode(node_id, raw["number"], _text(raw.get("text")))
     if kind == "hangup":
@@ -860,6 +879,7 @@ def validate(definition: Any) -> list[Problem]:
     problems += _check_targets(flow)
     problems += _check_keys(flow)
     problems += _check_captures(flow)
+    problems += _check_placeholders(flow)
     problems += _check_hours(flow, definition)
     if any(problem.code in ("dangling_target", "unknown_start") for problem in problems):
         return problems  # graph checks would only repeat the same fault
@@ -969,6 +989,55 @@ def _check_captures(flow: Flow) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _check_placeholders(flow: Flow) -> list[Problem]:
+    """Spoken texts may use the opening-hours placeholders ({next_opening}, ...), in languages we have those
+    words for; anything else in braces would be read out, or fail, mid-call."""
+    problems = []
+    spoken = [(node.id, label, text) for node in flow.nodes.values() for label, text in _spoken_texts(node)]
+    spoken += [("/globals", "person_offer", flow.globals.person_offer)] if flow.globals.person_offer else []
+    for node in flow.nodes.values():
+        if is_interactive(node):
+            for retry in ("on_no_input", "on_invalid"):
+                spoken += [(node.id, retry, text) for text in getattr(node, retry).reprompts]
+    for where, label, text in spoken:
+        for code, words in text.translations:
+            try:
+                names = {name for _, name, _, _ in Formatter().parse(words) if name is not None}
+            except ValueError as error:
+                problems.append(Problem("bad_placeholder", where, f"{label} ({code}): {error}"))
+                continue
+            unknown = sorted(names - set(HOURS_PLACEHOLDERS))
+            if unknown:
+                problems.append(
+                    Problem(
+                        "bad_placeholder",
+                        where,
+                        f"{label} ({code}) uses unknown placeholder(s) {unknown}; "
+                        f"use {', '.join('{' + name + '}' for name in HOURS_PLACEHOLDERS)}",
+                    )
+                )
+            elif names and code not in WORDS_LANGUAGES:
+                problems.append(
+                    Problem(
+                        "bad_placeholder",
+                        where,
+                        f"{label} ({code}): there are no {code} words for {sorted(names)} yet; leave this "
+                        "language out of the text and its callers hear the English",
+                    )
+                )
+    return problems
+
+
+def _spoken_texts(node: Node) -> Iterator[tuple[str, Text]]:
+    """Texts a caller hears (a capture's read-back has its own fields, and an SMS is not spoken)."""
+    for label, text in _texts(node):
+        if label not in ("readback", "sms"):
+            yield label, text
+    if isinstance(node, LanguageNode):
+        for option in node.options:
+            yield f"option {option.key}", option.text
 
 
 def _check_hours(flow: Flow, definition: Mapping[str, Any]) -> list[Problem]:
@@ -1110,6 +1179,9 @@ def lint(flow: Flow) -> list[LintWarning]:
             )
         for label, text in _texts(node):
             missing = [code for code in flow.languages if code not in text.languages()]
+            if re.search(r"{\w+}", text.english) and label != "readback":
+                # Opening-hours words exist in a few languages only: the others hear the English on purpose.
+                missing = [code for code in missing if code in WORDS_LANGUAGES]
             if missing:
                 warnings.append(
                     LintWarning("missing_translation", node.id, f"{label} has no {', '.join(missing)} text")
@@ -1132,7 +1204,7 @@ def _offers_person(flow: Flow, node: Node) -> bool:
 
 
 def _texts(node: Node) -> Iterator[tuple[str, Text]]:
-    for name in ("text", "prompt", "readback", "goodbye", "sms"):
+    for name in ("text", "prompt", "readback", "goodbye", "sms", "not_sent"):
         value = getattr(node, name, None)
         if isinstance(value, Text):
             yield name, value

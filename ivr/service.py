@@ -205,7 +205,9 @@ def _turn(
     if reference:
         changes["reference"] = reference[:32]
         call = replace(call, reference=reference[:32])
-    topic = step.state.data.get("topic")
+    # The topic it was handed over with, once there is one: a caller who backed out of a menu has none left.
+    handed_over = [a.topic for a in step.actions if isinstance(a, engine.Enqueue | engine.OfferCallback)]
+    topic = handed_over[-1] if handed_over else step.state.data.get("topic")
     if topic in Topic._value2member_map_:
         changes["topic"] = Topic(topic)
     journey = [

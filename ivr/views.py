@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from ivr.service import (
     save_step,
     start_menu,
 )
+from ivr.texts import TextToCaller, text_caller_once
 from ivr.twiml import render
 from models import Topic
 from routing.views import queue_urls
@@ -52,11 +54,11 @@ def _reply(menu: MenuTurn | str) -> Response:
     caller's transaction. Raises StepAlreadyTaken when a concurrent duplicate of the webhook saved first."""
     if isinstance(menu, str):
         return twiml_text(menu)
+    menu = _send_texts(menu)
     response = render(menu.step.actions, url_for("voice.step", turn=menu.turn), _enqueue_urls)
     _carry_out(menu, response)
     reply = str(response)
     save_step(db_session(), menu, reply)
-    _queue_texts(menu)
     return twiml_text(reply)
 
 
@@ -93,17 +95,30 @@ def _carry_out(menu: MenuTurn, response: VoiceResponse) -> None:
             _book_callback(menu, action, response)
 
 
-def _queue_texts(menu: MenuTurn) -> None:
-    """Queue the step's texts once it is saved, so a duplicate webhook that lost the race sends none."""
+def _send_texts(menu: MenuTurn) -> MenuTurn:
+    """Send the step's texts before its words are chosen, so the caller hears "we've sent you a text" only
+    when the gateway accepted it. Once per step, whatever Twilio retries or races (see ivr.texts)."""
+    texts = [action for action in menu.step.actions if isinstance(action, engine.SendSms)]
+    if not texts:
+        return menu
     app_services, call = services(), menu.call
-    for action in menu.step.actions:
-        if isinstance(action, engine.SendSms):
-            app_services.queue.enqueue(
-                "telephony.jobs.send_caller_sms",
+    nodes = [event.node for event in menu.step.journey if event.outcome == "sms"]
+    accepted = [
+        text_caller_once(
+            app_services.session_factory,
+            app_services.gateway,
+            TextToCaller(
                 call.id,
+                f"{call.call_sid}:{menu.turn}:sms:{index}",
+                nodes[index] if index < len(nodes) else None,
+                call.caller_number,
                 action.text,
-                job_id=f"sms-{call.call_sid}-{menu.turn}",
-            )
+            ),
+            app_services.clock.now(),
+        )
+        for index, action in enumerate(texts)
+    ]
+    return replace(menu, step=engine.after_texts(menu.step, accepted))
 
 
 def _book_callback(menu: MenuTurn, action: engine.OfferCallback, response: VoiceResponse) -> None:

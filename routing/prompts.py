@@ -1,27 +1,30 @@
 """What callers and advisers hear around the queue: short sentences, the caller's language where we have it.
 
 Caller-facing texts exist in English and Polish; other languages hear English (as the menu does where Twilio
-has no voice). Adviser whispers are English: advisers work in English and hear the caller's language named.
+has no voice). Polish is polite and impersonal ("Miejsce w kolejce: 3.", "Miejsce w kolejce jest zachowane."),
+so no sentence needs the caller's gender (no "Pan/Pani"). Adviser whispers are English: advisers work in English and hear the caller's language named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from callbacks.numbers import NumberCheck
 from callbacks.prompts import dialogue, dialogue_language, refusal
+from ivr.hours_words import spoken_moment
 from ivr.prompts import LANGUAGES, speaking_language
 from ivr.twiml import say_in
 
 CALLER_TEXTS: dict[str, dict[str, str]] = {
-    "next": {"en-GB": "You are next in the queue.", "pl-PL": "Jest Pan/Pani następny/a w kolejce."},
+    "next": {"en-GB": "You are next in the queue.", "pl-PL": "To połączenie jest następne w kolejce."},
     "position": {
         "en-GB": "You are number {position} in the queue.",
-        "pl-PL": "Jest Pan/Pani numerem {position} w kolejce.",
+        "pl-PL": "Miejsce w kolejce: {position}.",
     },
-    "in_queue": {"en-GB": "You are in the queue.", "pl-PL": "Jest Pan/Pani w kolejce."},
+    "in_queue": {"en-GB": "You are in the queue.", "pl-PL": "Połączenie czeka w kolejce."},
     "wait": {
         "en-GB": "The wait is {estimate}.",
         "pl-PL": "Czas oczekiwania: {estimate}.",
@@ -34,6 +37,20 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
         "en-GB": "No advisers for this are working right now.",
         "pl-PL": "Żaden konsultant nie pracuje teraz w tej sprawie.",
     },
+    # From the third hold round with nobody for the topic working: the callback, plainly, and when to expect anyone.
+    "nobody_offer": {
+        "en-GB": "No one can take your call right now. Advisers are next expected {when}. "
+        "To be called back then, press 1. To keep holding, press 2.",
+        "pl-PL": "Nikt nie może teraz odebrać połączenia. Konsultantów spodziewamy się {when}. "
+        "Aby otrzymać wtedy oddzwonienie, proszę nacisnąć 1. Aby dalej czekać, proszę nacisnąć 2.",
+    },
+    "nobody_offer_unknown": {
+        "en-GB": "No one can take your call right now, and we can't tell when advisers will next be working. "
+        "To be called back as soon as someone can, press 1. To keep holding, press 2.",
+        "pl-PL": "Nikt nie może teraz odebrać połączenia i nie wiemy, kiedy konsultanci będą dostępni. "
+        "Aby otrzymać oddzwonienie, gdy tylko będzie to możliwe, proszę nacisnąć 1. "
+        "Aby dalej czekać, proszę nacisnąć 2.",
+    },
     "long_wait": {
         "en-GB": "Sorry, it's a long wait today.",
         "pl-PL": "Przepraszamy, dziś trzeba długo czekać.",
@@ -43,24 +60,41 @@ CALLER_TEXTS: dict[str, dict[str, str]] = {
         "pl-PL": "Aby otrzymać oddzwonienie bez utraty miejsca, naciśnij 1. Aby dalej czekać, naciśnij 2.",
     },
     "keep_waiting": {"en-GB": "Thank you for holding.", "pl-PL": "Dziękujemy za cierpliwość."},
+    # The keep-your-place number read-back: what each answer other than 1 or 2 did, said plainly.
+    "no_callback": {
+        "en-GB": "OK, no call back. You keep your place in the queue.",
+        "pl-PL": "Dobrze, bez oddzwaniania. Miejsce w kolejce jest zachowane.",
+    },
+    "not_a_choice": {
+        "en-GB": "Sorry, that key isn't one of the choices.",
+        "pl-PL": "Przepraszamy, tego klawisza nie ma wśród możliwości.",
+    },
+    "still_holding": {
+        "en-GB": "You're still holding, and you keep your place in the queue.",
+        "pl-PL": "Połączenie nadal czeka, a miejsce w kolejce jest zachowane.",
+    },
+    "no_choice_heard": {
+        "en-GB": "We didn't hear a choice. You're still holding, and you keep your place in the queue.",
+        "pl-PL": "Nie usłyszeliśmy wyboru. Połączenie nadal czeka, a miejsce w kolejce jest zachowane.",
+    },
     "kept_place": {
         "en-GB": "Thank you. You keep your place, and an adviser will call you back on the number ending "
         "{last_digits} when it's your turn. You can hang up now.",
-        "pl-PL": "Dziękujemy. Zachowuje Pan/Pani miejsce w kolejce. Konsultant oddzwoni na numer kończący się "
-        "na {last_digits}. Można się rozłączyć.",
+        "pl-PL": "Dziękujemy. Miejsce w kolejce jest zachowane: gdy przyjdzie kolej, konsultant oddzwoni na numer "
+        "kończący się cyframi {last_digits}. Można się teraz rozłączyć.",
     },
     "kept_place_updated": {
         "en-GB": "Thank you. You already had a callback with us, so we've changed it to this one: you keep your "
         "place, and an adviser will call you back on the number ending {last_digits} when it's your turn. "
         "You can hang up now.",
-        "pl-PL": "Dziękujemy. Miał Pan/Miała Pani już zamówione oddzwonienie, więc je zmieniliśmy: zachowuje "
-        "Pan/Pani miejsce w kolejce, a konsultant oddzwoni na numer kończący się na {last_digits}. "
-        "Można się rozłączyć.",
+        "pl-PL": "Dziękujemy. Oddzwonienie było już zamówione, więc je zmieniliśmy: miejsce w kolejce jest "
+        "zachowane, a gdy przyjdzie kolej, konsultant oddzwoni na numer kończący się cyframi {last_digits}. "
+        "Można się teraz rozłączyć.",
     },
     "connecting": {"en-GB": "Connecting you to an adviser.", "pl-PL": "Łączymy z konsultantem."},
     "still_your_place": {
         "en-GB": "Sorry, that adviser couldn't take your call. You keep your place in the queue.",
-        "pl-PL": "Przepraszamy, ten konsultant nie mógł odebrać. Zachowuje Pan/Pani miejsce w kolejce.",
+        "pl-PL": "Przepraszamy, ten konsultant nie mógł odebrać. Miejsce w kolejce jest zachowane.",
     },
     "goodbye": {
         "en-GB": "Thank you for calling Kirklees Council. Goodbye.",
@@ -87,6 +121,16 @@ def say(target: VoiceResponse | Gather, name: str, language: str, **values: obje
     texts = CALLER_TEXTS[name]
     code = _spoken_code(language, texts)
     say_in(target, texts[code].format(**values), code)
+
+
+def say_callback_offer(
+    target: VoiceResponse | Gather, language: str, expected: datetime | None, now: datetime
+) -> None:
+    """Nobody for the topic is working: offer the callback plainly, saying when advisers are next expected."""
+    name = "nobody_offer" if expected is not None else "nobody_offer_unknown"
+    code = _spoken_code(language, CALLER_TEXTS[name])
+    when = spoken_moment(expected, now, code) if expected is not None else ""
+    say_in(target, CALLER_TEXTS[name][code].format(when=when), code)
 
 
 def say_number_step(target: VoiceResponse | Gather, name: str, language: str, **values: object) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from callbacks.booking import propose_number, proposed_number
+from callbacks.booking import advisers_next_expected, propose_number, proposed_number
 from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.service import dedupe_key, request_callback
@@ -61,6 +61,9 @@ log = get_logger(__name__)
 queue_bp = Blueprint("queue", __name__, url_prefix="/voice/queue")
 
 HOLD_SECONDS = 25
+# With nobody for the topic working, two rounds say so; then the callback is offered plainly, less often.
+NOBODY_ROUNDS_BEFORE_OFFER = 2
+OFFER_HOLD_SECONDS = 60
 KEY_TIMEOUT_SECONDS = 4
 NUMBER_TIMEOUT_SECONDS = 10  # keying a whole phone number takes a while
 MAX_NUMBER_TRIES = 3
@@ -146,6 +149,12 @@ def wait() -> Response:
         position = store.position_of(call.call_sid)
         estimate = wait_estimate(session, topic, position or 1, now)
         waited = (now - queued.entry.joined_at).total_seconds()
+        # Twilio's QueueTime counts the hold rounds for us (one is a little over HOLD_SECONDS): no writes.
+        held = request.form.get("QueueTime", type=int)
+        offer_plainly = estimate.nobody_serving and (waited if held is None else held) >= (
+            NOBODY_ROUNDS_BEFORE_OFFER * HOLD_SECONDS
+        )
+        expected = advisers_next_expected(session, topic, now) if offer_plainly else None
         if queued.created:
             record_event(
                 session,
@@ -166,7 +175,9 @@ def wait() -> Response:
         action=url_for("queue.key", topic=topic.value),
         action_on_empty_result=False,
     )
-    if estimate.nobody_serving:
+    if offer_plainly:
+        prompts.say_callback_offer(gather, language, expected, now)
+    elif estimate.nobody_serving:
         prompts.say(gather, "nobody", language)
     elif (
         position or 0
@@ -178,8 +189,9 @@ def wait() -> Response:
             prompts.say(gather, "wait", language, estimate=estimate.phrase)
         else:
             prompts.say(gather, "no_estimate", language)
-    prompts.say(gather, "keys", language)
-    response.pause(length=HOLD_SECONDS)
+    if not offer_plainly:
+        prompts.say(gather, "keys", language)
+    response.pause(length=OFFER_HOLD_SECONDS if offer_plainly else HOLD_SECONDS)
     return twiml(response)
 
 
@@ -217,7 +229,11 @@ def key() -> Response:
 @queue_bp.post("/callback/number")
 @twilio_hold_webhook
 def callback_number() -> Response:
-    """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go."""
+    """The answer to "press 1 for that number, or 2 to give another": 1 keeps their place and lets them go.
+
+    0 is "no call back" and any other key is asked again once; either way the caller hears what happened and
+    keeps holding in their place (silence falls through the Gather to the same, see `_NumberStep.confirm`).
+    """
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     digits = request.form.get("Digits", "")
@@ -233,6 +249,17 @@ def callback_number() -> Response:
             callback = kept
         elif digits == "2" and entry is not None:
             step.ask_for_number(response)
+            return twiml(response)
+        elif digits == "0":
+            prompts.say(response, "no_callback", call.language)
+            return twiml(response)
+        elif digits != "1" and number is not None and entry is not None:
+            prompts.say(response, "not_a_choice", call.language)
+            if step.asked_again:
+                prompts.say(response, "still_holding", call.language)
+            else:
+                source = "caller" if number == call.caller_number else "keyed"
+                replace(step, asked_again=True).confirm(response, number, source)
             return twiml(response)
         elif digits != "1" or number is None or entry is None or entry.status != QueueEntryStatus.WAITING:
             prompts.say(response, "keep_waiting", call.language)
@@ -286,15 +313,20 @@ class _NumberStep:
     call: Call
     n: int
     tries: int
+    asked_again: bool = False  # a wrong key at the read-back was answered with the question again
 
     @classmethod
     def from_request(cls, call: Call) -> _NumberStep:
         return cls(
-            call, max(request.args.get("n", 0, type=int), 0), max(request.args.get("tries", 0, type=int), 0)
+            call,
+            max(request.args.get("n", 0, type=int), 0),
+            max(request.args.get("tries", 0, type=int), 0),
+            request.args.get("again") == "1",
         )
 
     def url(self, endpoint: str) -> str:
-        return url_for(endpoint, n=self.n + 1, tries=self.tries)
+        again = {"again": 1} if self.asked_again else {}
+        return url_for(endpoint, n=self.n + 1, tries=self.tries, **again)
 
     def propose(self, session: Session, now: datetime, number: str, source: str) -> None:
         key = f"{self.call.call_sid}:queue-callback:{self.n}:proposed"
@@ -310,7 +342,9 @@ class _NumberStep:
             prompts.say_number_step(
                 gather, "confirm_caller_id", self.call.language, last_digits=spoken_digits(number, last=3)
             )
-        prompts.say(response, "keep_waiting", self.call.language)  # silence: back to holding
+        prompts.say(
+            response, "no_choice_heard", self.call.language
+        )  # silence: back to holding, and we say so
 
     def ask_for_number(self, response: VoiceResponse) -> None:
         gather = response.gather(

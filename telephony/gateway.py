@@ -23,6 +23,9 @@ from config import TWILIO_DEFAULT_API_BASE_URL
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 REST_TIMEOUT_SECONDS = 10.0
+# A text sent while the caller waits on the line (the menu then says whether it went) must be answered well
+# inside Twilio's 15 s webhook limit, with time left for the rest of the step.
+CALLER_WAITING_TIMEOUT_SECONDS = 4.0
 
 
 class TelephonyError(RuntimeError):
@@ -91,10 +94,20 @@ class TelephonyGateway:
         api_base_url: str = TWILIO_DEFAULT_API_BASE_URL,
     ) -> None:
         http_client = None
-        if api_base_url.rstrip("/") != TWILIO_DEFAULT_API_BASE_URL:
+        redirected = api_base_url.rstrip("/") != TWILIO_DEFAULT_API_BASE_URL
+        if redirected:
             http_client = RedirectingHttpClient(api_base_url)
         self._client = Client(account_sid, auth_token, http_client=http_client)
         self._account = self._client.api.v2010.accounts(account_sid)
+        # twilio-python takes a timeout per HTTP client, not per request: a second client for the quick sends.
+        quick_http = (
+            RedirectingHttpClient(api_base_url, timeout=CALLER_WAITING_TIMEOUT_SECONDS)
+            if redirected
+            else TwilioHttpClient(timeout=CALLER_WAITING_TIMEOUT_SECONDS)
+        )
+        self._caller_waiting_account = Client(
+            account_sid, auth_token, http_client=quick_http
+        ).api.v2010.accounts(account_sid)
         self.from_number = from_number
         self._queue_sids: dict[str, str] = {}
 
@@ -197,10 +210,18 @@ class TelephonyGateway:
             for m in members
         ]
 
-    def send_sms(self, to: str, body: str, from_number: str | None = None) -> str:
+    def send_sms(
+        self, to: str, body: str, from_number: str | None = None, caller_waiting: bool = False
+    ) -> str:
+        """Send a text; returns the MessageSid once Twilio accepted it, else raises TelephonyError.
+
+        `caller_waiting`: a caller is on the line waiting for this answer (the menu says whether the text went),
+        so Twilio gets CALLER_WAITING_TIMEOUT_SECONDS instead of the usual REST timeout.
+        """
+        account = self._caller_waiting_account if caller_waiting else self._account
         message = self._call(
             "send SMS",
-            self._account.messages.create,
+            account.messages.create,
             to=to,
             from_=from_number or self.from_number,
             body=body,

@@ -10,7 +10,11 @@ log = get_logger(__name__)
 
 
 def send_caller_sms(call_id: int, body: str) -> str | None:
-    """Text the resident on the number they called from (the menu's "send SMS link" step)."""
+    """Text the resident on the number they called from (the menu's "send SMS link" step).
+
+    Nothing enqueues this any more: the menu now texts inside its webhook, so it can say whether the text went
+    (ivr.texts). It stays for one release so jobs queued by the previous one still run after a deploy.
+    """
     services = job_services()
     with services.session_factory() as session:
         call = session.get(Call, call_id)

@@ -36,7 +36,9 @@ def _no_wait_twiml_refused(call) -> None:
     assert call.events("twiml-rejected") == [], call.events("twiml-rejected")
 
 
-def test_a_menu_that_fails_queues_the_caller_where_routing_sees_them_and_an_adviser_answers(line, monkeypatch):
+def test_a_menu_that_fails_queues_the_caller_where_routing_sees_them_and_an_adviser_answers(
+    line, monkeypatch
+):
     def broken(*_args, **_kwargs):
         raise RuntimeError("flow engine broke")
 
@@ -81,7 +83,9 @@ def test_hold_rounds_that_fail_keep_the_caller_in_the_queue_and_their_wait_count
     call.wait(40)  # the next round records them
     [entry] = _entries(line)
     assert entry.status == QueueEntryStatus.WAITING
-    assert line.clock.now() - entry.joined_at >= timedelta(seconds=90), "their place dates from when they rang"
+    assert line.clock.now() - entry.joined_at >= timedelta(seconds=90), (
+        "their place dates from when they rang"
+    )
 
     assert line.make_available([TOM]) == []
     line.settle()

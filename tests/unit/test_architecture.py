@@ -14,6 +14,7 @@ PURE_MODULE_GLOBS = (
     "ivr/engine.py",
     "ivr/flow.py",
     "ivr/hours.py",
+    "ivr/hours_words.py",
     "routing/engine.py",
     "routing/widening.py",
     "routing/ewt.py",

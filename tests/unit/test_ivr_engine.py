@@ -165,15 +165,15 @@ def test_punjabi_caller_hears_punjabi_and_uses_the_keypad_only():
 
 
 def test_first_silence_adapts_the_call_longer_timeout_slower_speech_and_an_offer_of_a_person():
-    steps = call([keys("1"), SILENCE])
+    steps = call([keys("1"), keys("1"), SILENCE])  # the council tax menu does not offer a person itself
 
-    before, after = gather(steps[1]), gather(steps[2])
+    before, after = gather(steps[2]), gather(steps[3])
     assert before.timeout_s == 5 and not before.prompts[0].slow
     assert after.timeout_s == 10
     assert all(prompt.slow for prompt in after.prompts)
-    assert spoken(steps[2])[0] == "Sorry, I didn't hear anything."
-    assert spoken(steps[2])[-1] == "To speak to a person, press 0."
-    assert steps[2].state.adapted
+    assert spoken(steps[3])[0] == "Sorry, I didn't hear anything."
+    assert spoken(steps[3])[-1] == "To speak to a person, press 0."
+    assert steps[3].state.adapted
 
 
 def test_silent_caller_reaches_an_adviser_after_two_escalating_reprompts():
@@ -357,7 +357,10 @@ def test_closed_on_saturday_texts_a_self_service_link_and_offers_a_callback():
     steps = call([keys("1"), keys("2"), keys("1")], CallContext(now=SATURDAY, caller_has_mobile=True))
 
     final = steps[-1]
-    assert spoken(final)[0] == "Sorry, our lines are closed now. We're open Monday to Friday, 9 till 5."
+    assert spoken(final)[0] == (
+        "Sorry, our lines are closed now. We open again on Monday 16 March at 9 am. "
+        "Our opening hours are: Monday to Friday, 9 am to 5 pm."
+    )
     sms = [action for action in final.actions if isinstance(action, SendSms)]
     assert len(sms) == 1 and "https://www.kirklees.gov.uk" in sms[0].text
     assert handover(final) == OfferCallback(topic="housing_benefit", language="en-GB", reasons=("closed",))
@@ -378,7 +381,7 @@ def test_closed_caller_with_a_withheld_number_hears_the_opening_hours_and_is_sti
     )
 
     final = steps[-1]
-    assert "Monday to Friday, 9 till 5" in spoken(final)[0]
+    assert "Our opening hours are: Monday to Friday, 9 am to 5 pm." in spoken(final)[0]
     assert not [action for action in final.actions if isinstance(action, SendSms)]
     assert handover(final) == OfferCallback(topic="general", language="en-GB", reasons=("closed",))
 

@@ -355,7 +355,7 @@ def test_a_polish_caller_who_already_had_a_callback_hears_it_was_updated_in_poli
     dialogue.press("1")
     reply = dialogue.press("4")
     assert dialogue.said == (
-        "Ma Pan/Pani już u nas zamówione oddzwonienie, więc je zaktualizowaliśmy: zadzwonimy od razu, "
+        "Oddzwonienie było już u nas zamówione, więc je zaktualizowaliśmy: zadzwonimy od razu, "
         "gdy konsultant będzie wolny, na numer kończący się cyframi 4 5 6. Do widzenia."
     )
     assert voices(reply) == {("pl-PL", "Polly.Ola-Neural")}
@@ -383,7 +383,7 @@ def test_a_polish_caller_whose_caller_id_is_foreign_hears_why_in_polish(council,
     dialogue = Dialogue(twilio_post, from_="+33612345678")
     dialogue.start(START_PL)
     assert dialogue.said.startswith(
-        "Nie możemy oddzwonić na numer, z którego Pan/Pani dzwoni. To nie jest brytyjski numer."
+        "Nie możemy oddzwonić na numer, z którego wykonano to połączenie. To nie jest brytyjski numer."
     )
 
 

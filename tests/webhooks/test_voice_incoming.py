@@ -158,6 +158,8 @@ def test_each_apology_fits_where_it_is_heard(app):
     assert {element.tag for element in on_hold.iter()} - {"Response"} <= wait_verbs
     assert "keep holding" in spoken_text(on_hold).lower()
     [enqueue] = in_menu.iter("Enqueue")
-    assert enqueue.get("waitUrl", "").startswith("/voice/queue/wait?"), "routing records them on the first round"
+    assert enqueue.get("waitUrl", "").startswith("/voice/queue/wait?"), (
+        "routing records them on the first round"
+    )
     assert enqueue.get("action") == "/voice/queue/result"
     assert verbs(adviser)[-1] == "Hangup"
