@@ -12,7 +12,7 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from callbacks.lifecycle import DIAL_SWEEP_SECONDS, keep_reconciling, reconcile, sweep_due_dials
-from config import Settings, load_settings
+from config import Settings, load_settings, load_settings_or_exit
 from runtime.logging import configure_logging, get_logger
 from runtime.services import Services, build_services
 
@@ -150,7 +150,7 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
 
 
 def main() -> None:
-    run_worker(load_settings())
+    run_worker(load_settings_or_exit())
 
 
 if __name__ == "__main__":
