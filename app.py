@@ -14,7 +14,7 @@ from runtime.services import build_services
 def create_app(config: Settings | None = None, clock: Clock | None = None) -> Flask:
     """Build the app from `config` (default: the environment) with all shared clients attached."""
     settings = config or _settings_from_environment()
-    configure_logging(settings.log_level, settings.log_json, settings.secret_key)
+    configure_logging(settings.log_level, settings.log_json, settings.secret_key, settings.default_region)
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)

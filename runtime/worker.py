@@ -127,7 +127,7 @@ class ContactCentreWorker(SimpleWorker):
 
 def run_worker(settings: Settings, burst: bool = False) -> None:
     global _services
-    configure_logging(settings.log_level, settings.log_json, settings.secret_key)
+    configure_logging(settings.log_level, settings.log_json, settings.secret_key, settings.default_region)
     _services = build_services(settings)
     # RQ forks its scheduler into a child process: it must not share (or close) this process's connections.
     engine = _services.engine
