@@ -148,3 +148,34 @@ def test_stopping_serve_is_quiet_and_leaves_no_worker_or_redis_running(running_s
     assert "Traceback" not in output, output
     assert output.rstrip().endswith("stopped")
     assert not [pid for pid in started if is_running(pid)], "serve left processes running"
+
+
+def _redis_started(instance: Path, process: subprocess.Popen[str]) -> bool:
+    return (instance / "embedded-redis.port").exists()  # migrating comes next
+
+
+def _seeding(instance: Path, process: subprocess.Popen[str]) -> bool:
+    return any("seed-demo" in command_line(pid) for pid in descendants(process.pid))
+
+
+@pytest.mark.parametrize("moment", [_redis_started, _seeding], ids=["migrating", "seeding"])
+def test_ctrl_c_while_serve_is_still_starting_is_quiet_and_leaves_nothing_running(tmp_path, moment):
+    process = subprocess.Popen(
+        [sys.executable, "dev.py", "serve", "--port", str(free_port()), "--instance-dir", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env=_serve_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not moment(tmp_path, process):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[0]
+        time.sleep(0.02)
+    started = descendants(process.pid)
+    _ctrl_c(process)
+    output, _ = process.communicate(timeout=30)
+    assert "Traceback" not in output, output
+    assert "is running" not in output  # it was stopped before it served
+    assert not [pid for pid in started | descendants(process.pid) if is_running(pid)]
