@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Settings, load_settings
+from config import Settings, load_settings, load_settings_or_exit
 from runtime.clock import Clock
 from runtime.logging import configure_logging
 from runtime.services import build_services
@@ -13,8 +14,8 @@ from runtime.services import build_services
 
 def create_app(config: Settings | None = None, clock: Clock | None = None) -> Flask:
     """Build the app from `config` (default: the environment) with all shared clients attached."""
-    settings = config or load_settings()
-    configure_logging(settings.log_level, settings.log_json, settings.secret_key)
+    settings = config or _settings_from_environment()
+    configure_logging(settings.log_level, settings.log_json, settings.secret_key, settings.default_region)
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
@@ -47,3 +48,14 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
 
         init_simulator(app)
     return app
+
+
+def _settings_from_environment() -> Settings:
+    """The environment's settings; under `flask --app app …` a setting problem is one line, not a traceback.
+
+    Only on the command line: a gunicorn worker that exited here would be restarted for ever, so there the
+    error is raised (gunicorn.conf.py has already refused to start with the same one line).
+    """
+    if click.get_current_context(silent=True) is not None:
+        return load_settings_or_exit()
+    return load_settings()

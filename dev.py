@@ -4,6 +4,10 @@
     python3 dev.py serve   # venv + install + migrate + demo data + web app + RQ worker (embedded SQLite/Redis)
     python3 dev.py test    # venv + install + the whole test suite (embedded default, or DATABASE_URL/REDIS_URL)
 
+and the app's own command line on the same embedded default (`flask --app app ...` inside the venv):
+
+    python3 dev.py flask flows list
+
 Uses only the standard library until the virtualenv exists, then re-runs itself inside it.
 """
 
@@ -33,23 +37,34 @@ def ensure_virtualenv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
         print("installing requirements (first run takes a minute)", flush=True)
-        subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-        subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", "-r", str(REQUIREMENTS)], check=True)
+        for step in (["--upgrade", "pip"], ["-r", str(REQUIREMENTS)]):
+            if subprocess.run([str(PYTHON), "-m", "pip", "install", "-q", *step]).returncode != 0:
+                sys.exit("installing the requirements failed (pip's message is above)")
         STAMP.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"serve", "test"}:
+    if not argv or argv[0] not in {"serve", "test", "flask"}:
         print(__doc__)
         return 2
     ensure_virtualenv()
-    os.chdir(ROOT)
-    if argv[0] == "serve":
-        command = [str(PYTHON), "-m", "runtime.devserver", *argv[1:]]
+    env = dict(os.environ)
+    if argv[0] == "flask":
+        # Run where the user stands, so file arguments (my-flow.json) mean what they typed.
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+        command = [str(PYTHON), "-m", "runtime.devcli", *argv[1:]]
     else:
-        command = [str(PYTHON), "-m", "pytest", *argv[1:]]
-    return subprocess.call(command)
+        os.chdir(ROOT)
+        module = "runtime.devserver" if argv[0] == "serve" else "pytest"
+        command = [str(PYTHON), "-m", module, *argv[1:]]
+    # Become the command: Ctrl-C, SIGTERM and the exit status are its own, with no wrapper left between it
+    # and the terminal to print a traceback on Ctrl-C or to die and leave it running.
+    sys.stdout.flush()
+    os.execve(PYTHON, command, env)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)  # interrupted while creating the venv or installing: nothing to add

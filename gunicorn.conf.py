@@ -3,6 +3,12 @@
 import multiprocessing
 import os
 
+from config import load_settings_or_exit
+
+# Refuse to start, in one line, before any worker boots: a worker failing in the app factory would only print
+# a traceback and be restarted.
+load_settings_or_exit()
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("WEB_THREADS", "4"))

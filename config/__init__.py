@@ -1,6 +1,7 @@
 """Settings read once from the environment, with documented defaults.
 
-Only `app.create_app` and the worker's `main()` call `load_settings`; everything else receives a `Settings`.
+Only the entry points (`app.create_app`, the worker's `main()`, the dev server, gunicorn.conf.py) read the
+environment; everything else receives a `Settings`.
 Booleans and integers are parsed strictly so a typo in a deployment fails loudly, naming the variable.
 """
 
@@ -197,11 +198,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         missing = [_ENV_NAMES[a] for a in _REQUIRED_IN_PRODUCTION if a not in values]
         if missing:
             raise SettingsError(
-                "Outside simulator mode these must be set: "
+                "outside simulator mode these must be set: "
                 + ", ".join(missing)
-                + " (set SIMULATOR_ENABLED=true for the local embedded default)"
+                + " (for the local embedded default use `python3 dev.py serve` or `python3 dev.py flask …`,"
+                " or set SIMULATOR_ENABLED=true)"
             )
     return settings
+
+
+def load_settings_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
+    """load_settings for a process's entry point: a missing or malformed setting ends it with one line.
+
+    The message already says which variable and what to do; a traceback would only bury it.
+    """
+    try:
+        return load_settings(environ)
+    except SettingsError as error:
+        raise SystemExit(f"contact centre: {error}") from None
 
 
 def env_documentation() -> dict[str, str]:

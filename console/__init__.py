@@ -1,4 +1,5 @@
-"""The staff console: sign-in pages (console.auth) and the JSON API advisers and supervisors use (console.api).
+"""The staff console: sign-in pages (console.auth), the JSON API advisers and supervisors use (console.api),
+and the service's front page at `/` (console.front).
 
 No routing or IVR logic lives here: views parse input, call routing.advisers or the callback queries, and turn
 domain errors into HTTP answers.
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     from console import throttle
     from console.api import api_bp
     from console.auth import console_bp, login_manager
+    from console.front import front_bp
 
     app_services = app.extensions[EXTENSION_KEY]
     # The session cookie carries the sign-in: not readable by scripts, not sent on cross-site posts, and
@@ -28,6 +30,7 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_SECURE=secure,
     )
     login_manager.init_app(app)
+    app.register_blueprint(front_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
     throttle.init_app(app, app_services)

@@ -13,7 +13,18 @@ from ivr import versions
 from ivr.flow import FlowError, diff
 from runtime.web import services
 
-flows_cli = AppGroup("flows", help="Manage voice-menu flows and their versions.")
+
+class FlowsGroup(AppGroup):
+    """The flows commands; asking for a flow or version that does not exist is one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except versions.FlowNotFound as error:
+            raise click.ClickException(str(error)) from None
+
+
+flows_cli = FlowsGroup("flows", help="Manage voice-menu flows and their versions.")
 
 
 def _report(definition: object) -> bool:

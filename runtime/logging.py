@@ -1,7 +1,8 @@
 """Structured logs (structlog) that never carry a phone number or reference in clear.
 
 Known personal fields are replaced by a keyed hash (so one caller's events can still be correlated), and any
-free-text value is scrubbed of digit runs that look like phone numbers or account references.
+free-text value has the phone numbers and council references in it replaced by what they are
+(runtime.personal_data), leaving timestamps, job ids, SIDs and counts readable.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from runtime.personal_data import scrub
 
 PERSONAL_FIELDS = frozenset(
     {
@@ -36,17 +38,16 @@ PERSONAL_FIELDS = frozenset(
         "SpeechResult",
     }
 )
-# 6+ digits standing alone (not inside a Twilio SID like CA9f3...), optionally with + and spaces/dashes.
-_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d(?:[\s-]?\d){5,}(?!\w)")
 # Twilio SIDs identify calls, not people, and are what an engineer needs to trace a failure.
 _NOT_PERSONAL = frozenset({"call_sid", "CallSid", "queue_sid", "job_id", "timestamp"})
 
 
 class PersonalDataRedactor:
-    """A structlog processor: hash known personal fields and scrub digit runs from every string."""
+    """A structlog processor: hash known personal fields, scrub numbers and references from every string."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, region: str = "GB") -> None:
         self._key = secret.encode()
+        self._region = region
 
     def fingerprint(self, value: str) -> str:
         digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:12]
@@ -59,20 +60,23 @@ class PersonalDataRedactor:
             if key in PERSONAL_FIELDS:
                 event[key] = self.fingerprint(str(value))
             elif isinstance(value, str) and key not in _NOT_PERSONAL:
-                event[key] = _DIGIT_RUN.sub("[redacted-number]", value)
+                event[key] = scrub(value, self._region)
         return event
 
 
-def configure_logging(level: str, as_json: bool, secret: str) -> None:
-    """Configure structlog and route stdlib logging (Flask, RQ, Alembic) through the same redaction."""
-    redactor = PersonalDataRedactor(secret)
+def configure_logging(level: str, as_json: bool, secret: str, region: str = "GB") -> None:
+    """Configure structlog and route stdlib logging (Flask, RQ, Alembic) through the same redaction.
+
+    `region` is where numbers written without a country code are read as from (DEFAULT_REGION).
+    """
+    redactor = PersonalDataRedactor(secret, region)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.format_exc_info,
         redactor,
-        # After the redactor: timestamps are digit runs too, and are not personal data.
+        # After the redactor: a timestamp holds nothing personal, so it need not be scanned.
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: Any = (

@@ -22,7 +22,7 @@ from callbacks.lifecycle import (
     reconcile_if_forgotten,
     sweep_due_dials,
 )
-from config import Settings, load_settings
+from config import Settings, load_settings, load_settings_or_exit
 from runtime.logging import configure_logging, get_logger
 from runtime.services import Services, build_services
 
@@ -282,7 +282,7 @@ class ContactCentreWorker(SimpleWorker):
 
 def run_worker(settings: Settings, burst: bool = False) -> None:
     global _services
-    configure_logging(settings.log_level, settings.log_json, settings.secret_key)
+    configure_logging(settings.log_level, settings.log_json, settings.secret_key, settings.default_region)
     _services = build_services(settings)
     # RQ forks its scheduler into a child process: it must not share (or close) this process's connections.
     engine = _services.engine
@@ -306,7 +306,7 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
 
 
 def main() -> None:
-    run_worker(load_settings())
+    run_worker(load_settings_or_exit())
 
 
 if __name__ == "__main__":

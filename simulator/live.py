@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from rq import SimpleWorker
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -213,18 +215,49 @@ def run_queued_jobs(services: Services) -> int:
     """
     if services.queue.count == 0:
         return 0
-    from rq import SimpleWorker
-
     import runtime.worker
 
     count = services.queue.count
     previous = runtime.worker._services
     runtime.worker._services = services
     try:
-        SimpleWorker([services.queue], connection=services.redis).work(burst=True, logging_level="WARNING")
+        with _signals_held_back():
+            _InProcessWorker([services.queue], connection=services.redis).work(
+                burst=True, logging_level="WARNING"
+            )
     finally:
         runtime.worker._services = previous
     return count
+
+
+class _InProcessWorker(SimpleWorker):
+    """RQ's worker run for a moment inside another program, which keeps its own Ctrl-C handling.
+
+    RQ installs its SIGINT/SIGTERM handlers for the whole process and never restores them, so a Ctrl-C of
+    `flask sim run` long after a burst raised RQ's StopRequested wherever the program happened to be.
+    """
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+@contextmanager
+def _signals_held_back() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while jobs run, then deliver them: RQ counts a KeyboardInterrupt as a job failure."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+    arrived: list[int] = []
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda received, _frame: arrived.append(received))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    for number in arrived[:1]:
+        signal.raise_signal(number)
 
 
 @contextmanager
