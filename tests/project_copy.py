@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-# What a clone does not have: version control, virtualenvs, local state and caches (as in .gitignore).
-_NOT_IN_A_CLONE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".ci-venv",
-    "instance",
-    "__pycache__",
-    "*.pyc",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".mypy_cache",
-    ".hypothesis",
-    "*.db",
-    "*.rdb",
-    ".env",
-    "test-results",
-    "results",
-)
-
 
 def copy_project(destination: Path) -> Path:
-    """Copy the working tree (uncommitted changes included) to destination/kirklees; return that folder."""
+    """Copy what git tracks, as it stands in the working tree, to destination/kirklees; return that folder.
+
+    A clone has exactly the tracked files: a file never added is missing here too, as it would be in CI, and
+    nothing local (virtualenvs, instance/, caches) comes along.
+    """
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--cached"], cwd=REPO_ROOT, check=True, capture_output=True
+    ).stdout.split(b"\0")
     target = destination / "kirklees"
-    shutil.copytree(REPO_ROOT, target, ignore=_NOT_IN_A_CLONE)
+    for name in filter(None, tracked):
+        source = REPO_ROOT / os.fsdecode(name)
+        if source.is_file():  # a tracked file deleted in the working tree is not part of the copy
+            (target / os.fsdecode(name)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / os.fsdecode(name))
     return target
 
 

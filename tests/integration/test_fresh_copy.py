@@ -2,21 +2,20 @@
 
 A green suite in the usual checkout once hid that the Twilio spec was read from ../shared: in a clone anywhere
 else every fake Twilio request failed and no simulated caller ever reached an adviser. These tests copy what git
-tracks (a clone of the working tree, so a file that was never added is missing here too) into a temporary folder
-whose only content is that copy, and run there with nothing from this checkout on the path.
+tracks (tests/project_copy.py: a file that was never added is missing here too) into a temporary folder whose
+only content is that copy, and run there with nothing from this checkout on the path.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.project_copy import copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def fresh_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every tracked file, as it stands in the working tree, under <empty folder>/kirklees."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "-z", "--cached"], cwd=REPO_ROOT, check=True, capture_output=True
-    ).stdout.split(b"\0")
-    copy = tmp_path_factory.mktemp("alone") / "kirklees"
-    for name in filter(None, tracked):
-        source = REPO_ROOT / os.fsdecode(name)
-        if source.is_file():  # a tracked file deleted in the working tree is not part of the copy
-            target = copy / os.fsdecode(name)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    copy = copy_project(tmp_path_factory.mktemp("alone"))
     assert sorted(path.name for path in copy.parent.iterdir()) == ["kirklees"]
     return copy
 
