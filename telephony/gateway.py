@@ -93,23 +93,25 @@ class TelephonyGateway:
         from_number: str,
         api_base_url: str = TWILIO_DEFAULT_API_BASE_URL,
     ) -> None:
-        http_client = None
-        redirected = api_base_url.rstrip("/") != TWILIO_DEFAULT_API_BASE_URL
-        if redirected:
-            http_client = RedirectingHttpClient(api_base_url)
-        self._client = Client(account_sid, auth_token, http_client=http_client)
-        self._account = self._client.api.v2010.accounts(account_sid)
-        # twilio-python takes a timeout per HTTP client, not per request: a second client for the quick sends.
-        quick_http = (
-            RedirectingHttpClient(api_base_url, timeout=CALLER_WAITING_TIMEOUT_SECONDS)
-            if redirected
-            else TwilioHttpClient(timeout=CALLER_WAITING_TIMEOUT_SECONDS)
+        # twilio-python takes a timeout per HTTP client, not per request: one client for ordinary requests and one
+        # for the quick sends a caller on the line is waiting for. Both have a timeout against api.twilio.com too
+        # (twilio-python's default client has none, so a hung Twilio would hold a worker or a webhook).
+        self._account = self._account_client(account_sid, auth_token, api_base_url, REST_TIMEOUT_SECONDS)
+        self._caller_waiting_account = self._account_client(
+            account_sid, auth_token, api_base_url, CALLER_WAITING_TIMEOUT_SECONDS
         )
-        self._caller_waiting_account = Client(
-            account_sid, auth_token, http_client=quick_http
-        ).api.v2010.accounts(account_sid)
         self.from_number = from_number
         self._queue_sids: dict[str, str] = {}
+
+    @staticmethod
+    def _account_client(account_sid: str, auth_token: str, api_base_url: str, timeout: float) -> Any:
+        redirected = api_base_url.rstrip("/") != TWILIO_DEFAULT_API_BASE_URL
+        http_client = (
+            RedirectingHttpClient(api_base_url, timeout=timeout)
+            if redirected
+            else TwilioHttpClient(timeout=timeout)
+        )
+        return Client(account_sid, auth_token, http_client=http_client).api.v2010.accounts(account_sid)
 
     def _call(self, action: str, function: Any, *args: Any, **kwargs: Any) -> Any:
         try:

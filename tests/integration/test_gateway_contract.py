@@ -108,3 +108,15 @@ def test_looking_up_calls_after_a_lost_worker_is_valid_against_the_spec(live_ser
     )
     assert [call.sid for call in recent] == [call_sid]
     _assert_valid(recorded_requests)
+
+
+def test_requests_to_the_real_twilio_have_a_timeout_as_the_redirected_ones_do():
+    """twilio-python's default HTTP client waits for ever: a hung api.twilio.com would hold a worker or a caller."""
+    from config import TWILIO_DEFAULT_API_BASE_URL
+    from telephony.gateway import CALLER_WAITING_TIMEOUT_SECONDS, REST_TIMEOUT_SECONDS, TelephonyGateway
+
+    for base in (TWILIO_DEFAULT_API_BASE_URL, "http://127.0.0.1:9/fake-twilio"):
+        gateway = TelephonyGateway("AC" + "0" * 32, "token", "+441484221000", api_base_url=base)
+        clients = (gateway._account, gateway._caller_waiting_account)
+        timeouts = [account._version.domain.twilio.http_client.timeout for account in clients]
+        assert timeouts == [REST_TIMEOUT_SECONDS, CALLER_WAITING_TIMEOUT_SECONDS], base
