@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ivr.hours import LONDON, LibraryHours, closed_reason
-from ivr.hours_words import OF_MONTH_PL, ON_WEEKDAY_PL
+from ivr.hours_words import POLISH, clock_en_parts, clock_pl, spoken_day
 
 GENERAL_TOPIC = "general"  # any adviser can take a general enquiry
 MIN_LEAD = timedelta(minutes=30)
@@ -159,53 +159,21 @@ def spoken_slot(starts_at: datetime, ends_at: datetime, now: datetime, language:
     "dzisiaj między 14 a 15", "jutro, we wtorek, między 10 a 11", "w poniedziałek 30 listopada między 9 a 10".
     """
     start, end = starts_at.astimezone(LONDON), ends_at.astimezone(LONDON)
-    today = _utc(now).astimezone(LONDON).date()
-    if language == "pl-PL":
-        return _spoken_slot_polish(start, end, today)
-    hours = _between(start.time(), end.time())
-    if start.date() == today:
-        return f"today {hours}"
-    if start.date() == today + timedelta(days=1):
-        return f"tomorrow, {start:%A}, {hours}"
-    return f"on {start:%A} the {ordinal(start.day)} of {start:%B} {hours}"
-
-
-def ordinal(number: int) -> str:
-    """1 → "1st", 12 → "12th", 22 → "22nd"."""
-    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    return f"{number}{suffix}"
+    day = spoken_day(start, _utc(now).astimezone(LONDON).date(), language)
+    if language == POLISH:
+        # The 24-hour clock is how Polish speakers give times, so there is no am/pm and no "noon".
+        return f"{day} między {clock_pl(start.time())} a {clock_pl(end.time(), ending=True)}"
+    return f"{day} {_between(start.time(), end.time())}"
 
 
 def _between(start: time, end: time) -> str:
-    start_words, start_half = _clock_words(start)
-    end_words, end_half = _clock_words(end)
+    start_words, start_half = clock_en_parts(start)
+    end_words, end_half = clock_en_parts(end)
     if end_words == "12" and end_half == "pm":
         return f"between {start_words} {start_half} and 12 noon"
     if start_half == end_half:
         return f"between {start_words} and {end_words} {end_half}"
     return f"between {start_words} {start_half} and {end_words} {end_half}"
-
-
-def _clock_words(moment: time) -> tuple[str, str]:
-    hour = moment.hour % 12 or 12
-    words = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
-    return words, "am" if moment.hour < 12 else "pm"
-
-
-def _spoken_slot_polish(start: datetime, end: datetime, today: date) -> str:
-    # The 24-hour clock is how Polish speakers give times, so there is no am/pm and no "noon".
-    hours = f"między {_clock_polish(start.time())} a {_clock_polish(end.time(), ending=True)}"
-    on_weekday = ON_WEEKDAY_PL[start.weekday()]
-    if start.date() == today:
-        return f"dzisiaj {hours}"
-    if start.date() == today + timedelta(days=1):
-        return f"jutro, {on_weekday}, {hours}"
-    return f"{on_weekday} {start.day} {OF_MONTH_PL[start.month - 1]} {hours}"
-
-
-def _clock_polish(moment: time, ending: bool = False) -> str:
-    hour = 24 if ending and moment.hour == 0 and moment.minute == 0 else moment.hour
-    return f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
 
 
 def _candidate_hours(now: datetime, rota: Sequence[RotaLine], days: int) -> Iterator[datetime]:

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import phonenumbers
 
-from callbacks.slots import OF_MONTH_PL, ON_WEEKDAY_PL
 from ivr.hours import LONDON
+from ivr.hours_words import MONTHS_EN, OF_MONTH_PL, ON_WEEKDAY_PL, WEEKDAYS_EN
 
 TOPIC_WORDS = {
     "council_tax": "council tax",
@@ -60,7 +60,7 @@ def slot_in_words(starts_at: datetime, ends_at: datetime | None, language: str =
     if language == "pl-PL":
         day = f"{ON_WEEKDAY_PL[start.weekday()]} {start.day} {OF_MONTH_PL[start.month - 1]}"
         return f"{day} o {start:%H:%M}" if end is None else f"{day} między {start:%H:%M} a {end}"
-    day = f"{start:%A} {start.day} {start:%B}"
+    day = f"{WEEKDAYS_EN[start.weekday()]} {start.day} {MONTHS_EN[start.month - 1]}"  # not strftime: locale
     return f"{day} at {start:%H:%M}" if end is None else f"{day} between {start:%H:%M} and {end}"
 
 

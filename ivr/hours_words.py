@@ -5,7 +5,7 @@ callers hear the English). The flow's texts use them as placeholders, filled by 
 
 - ``{closed_today}``: "We're closed today for Christmas Day." on a bank holiday or a closure of every hub, else
   nothing (lines are simply closed for the night);
-- ``{next_opening}``: "We open again on Tuesday 29 December at 9 am." (nothing if we don't know);
+- ``{next_opening}``: "We open again on Tuesday the 29th of December at 9 am." (nothing if we don't know);
 - ``{opening_hours}``: "Our opening hours are: Monday, Wednesday and Friday, 9 am to 5 pm; ...".
 
 The service is open while any hub is, so the weekly hours are the union of every hub's sessions. Days, months
@@ -160,36 +160,58 @@ def _next_opening_sentence(
     return SENTENCES[language]["next_opening"].format(when=spoken_moment(min(openings), local, language))
 
 
+def spoken_day(local: datetime, today: date, language: str = ENGLISH) -> str:
+    """The day of a UK-local moment as a person says it, relative to `today`.
+
+    "today", "tomorrow, Saturday," "on Tuesday the 29th of December"; "dzisiaj", "jutro, w sobotę,",
+    "we wtorek 29 grudnia". Callback slots and "when we open" both use it, so they never disagree.
+    """
+    if language == POLISH:
+        on_weekday = ON_WEEKDAY_PL[local.weekday()]
+        if local.date() == today:
+            return "dzisiaj"
+        if local.date() == today + timedelta(days=1):
+            return f"jutro, {on_weekday},"
+        return f"{on_weekday} {local.day} {OF_MONTH_PL[local.month - 1]}"
+    weekday = WEEKDAYS_EN[local.weekday()]
+    if local.date() == today:
+        return "today"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow, {weekday},"
+    return f"on {weekday} the {ordinal(local.day)} of {MONTHS_EN[local.month - 1]}"
+
+
 def spoken_moment(moment: datetime, now: datetime, language: str = ENGLISH) -> str:
     """A moment the way a person says it, relative to now, in UK local time.
 
-    "today at 2 pm", "tomorrow, Saturday, at 9:30 am", "on Tuesday 29 December at 9 am";
+    "today at 2 pm", "tomorrow, Saturday, at 9:30 am", "on Tuesday the 29th of December at 9 am";
     "dzisiaj o 14", "jutro, w sobotę, o 9:30", "we wtorek 29 grudnia o 9".
     """
-    local, today = moment.astimezone(LONDON), now.astimezone(LONDON).date()
-    if language == POLISH:
-        at = f"o {clock_pl(local.time())}"
-        if local.date() == today:
-            return f"dzisiaj {at}"
-        if local.date() == today + timedelta(days=1):
-            return f"jutro, {ON_WEEKDAY_PL[local.weekday()]}, {at}"
-        return f"{ON_WEEKDAY_PL[local.weekday()]} {local.day} {OF_MONTH_PL[local.month - 1]} {at}"
-    at = f"at {clock_en(local.time())}"
-    weekday = WEEKDAYS_EN[local.weekday()]
-    if local.date() == today:
-        return f"today {at}"
-    if local.date() == today + timedelta(days=1):
-        return f"tomorrow, {weekday}, {at}"
-    return f"on {weekday} {local.day} {MONTHS_EN[local.month - 1]} {at}"
+    local = moment.astimezone(LONDON)
+    day = spoken_day(local, now.astimezone(LONDON).date(), language)
+    at = f"o {clock_pl(local.time())}" if language == POLISH else f"at {clock_en(local.time())}"
+    return f"{day} {at}"
+
+
+def ordinal(number: int) -> str:
+    """1 → "1st", 12 → "12th", 22 → "22nd"."""
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def clock_en(moment: time) -> str:
     """9:00 → "9 am", 13:30 → "1:30 pm", 12:00 → "12 noon"."""
     if (moment.hour, moment.minute) == (12, 0):
         return "12 noon"
+    words, half = clock_en_parts(moment)
+    return f"{words} {half}"
+
+
+def clock_en_parts(moment: time) -> tuple[str, str]:
+    """9:00 → ("9", "am"), 13:30 → ("1:30", "pm"): the words and the half of the day, apart."""
     hour = moment.hour % 12 or 12
     words = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
-    return f"{words} {'am' if moment.hour < 12 else 'pm'}"
+    return words, "am" if moment.hour < 12 else "pm"
 
 
 def clock_pl(moment: time, ending: bool = False) -> str:

@@ -54,7 +54,7 @@ def test_closures_and_bank_holidays_are_skipped():
 
     christmas = next_rostered_start(local(2026, 12, 24, 18), HB, rota, LIBRARIES)
     assert christmas == local(2026, 12, 29, 9)
-    assert spoken_moment(christmas, local(2026, 12, 24, 18)) == "on Tuesday 29 December at 9 am"
+    assert spoken_moment(christmas, local(2026, 12, 24, 18)) == "on Tuesday the 29th of December at 9 am"
     assert spoken_moment(christmas, local(2026, 12, 24, 18), "pl-PL") == "we wtorek 29 grudnia o 9"
 
 

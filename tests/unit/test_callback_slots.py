@@ -12,11 +12,11 @@ from callbacks.slots import (
     Booking,
     RotaLine,
     available_slots,
-    ordinal,
     slot_at,
     spoken_slot,
 )
 from ivr.hours import LONDON, bank_holiday, parse_library_hours
+from ivr.hours_words import ordinal
 
 CT, HB = "council_tax", "housing_benefit"
 WEEKDAYS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -39,7 +39,7 @@ def test_on_christmas_day_the_notice_names_it_says_when_we_reopen_and_the_real_h
     notice = closed_notice(datetime(2026, 12, 25, 10, 0, tzinfo=LONDON))
 
     assert notice.text == (
-        f"{CLOSED} We're closed today for Christmas Day. We open again on Tuesday 29 December at 9 am. "
+        f"{CLOSED} We're closed today for Christmas Day. We open again on Tuesday the 29th of December at 9 am. "
         + DEMO_WEEK_EN
     )
     assert "Monday to Friday, 9 till 5" not in notice.text
@@ -69,7 +69,7 @@ def test_a_substitute_bank_holiday_is_named_as_one():
 def test_saturday_afternoon_after_the_hubs_close_at_1_pm():
     notice = closed_notice(datetime(2026, 11, 28, 14, 0, tzinfo=LONDON))
 
-    assert notice.text == f"{CLOSED} We open again on Monday 30 November at 9 am. {DEMO_WEEK_EN}"
+    assert notice.text == f"{CLOSED} We open again on Monday the 30th of November at 9 am. {DEMO_WEEK_EN}"
 
 
 def test_saturday_before_the_hubs_open_says_they_open_later_today():
@@ -120,7 +120,7 @@ def test_without_library_data_the_flow_service_hours_are_said():
     notice = closed_notice(datetime(2026, 3, 14, 11, 0, tzinfo=LONDON), hubs=[])
 
     assert notice.text == (
-        f"{CLOSED} We open again on Monday 16 March at 9 am. Our opening hours are: Monday to Friday, 9 am to 5 pm."
+        f"{CLOSED} We open again on Monday the 16th of March at 9 am. Our opening hours are: Monday to Friday, 9 am to 5 pm."
     )
 
 

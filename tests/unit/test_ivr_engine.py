@@ -358,7 +358,7 @@ def test_closed_on_saturday_texts_a_self_service_link_and_offers_a_callback():
 
     final = steps[-1]
     assert spoken(final)[0] == (
-        "Sorry, our lines are closed now. We open again on Monday 16 March at 9 am. "
+        "Sorry, our lines are closed now. We open again on Monday the 16th of March at 9 am. "
         "Our opening hours are: Monday to Friday, 9 am to 5 pm."
     )
     sms = [action for action in final.actions if isinstance(action, SendSms)]
