@@ -29,6 +29,7 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     from callbacks.webhooks import callbacks_bp
     from console import init_app as init_console
     from ivr.views import voice_bp
+    from routing.callback_legs import callback_leg_bp
     from routing.views import call_status_bp, queue_bp
     from runtime import web
     from runtime.cli import register_cli
@@ -38,6 +39,7 @@ def create_app(config: Settings | None = None, clock: Clock | None = None) -> Fl
     app.register_blueprint(health_bp)
     app.register_blueprint(voice_bp)
     app.register_blueprint(queue_bp)
+    app.register_blueprint(callback_leg_bp)
     app.register_blueprint(callback_bp)
     app.register_blueprint(call_status_bp)
     app.register_blueprint(callbacks_bp)

@@ -314,6 +314,66 @@ def claim_attempt(
     return Claim(callback_id, record.id, attempt, number)
 
 
+ADVISER_CLAIMABLE = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDULED)
+
+
+def claim_for_adviser(session: Session, callback_id: int, adviser_id: int, now: datetime) -> Claim | None:
+    """An adviser is about to ring the resident themselves (a kept place reached the front, or "call now" on the
+    desk): take the next attempt through the same guard as the dialler, so a resident is never rung twice.
+
+    None when the dialler (or another adviser) is dialling them already, or the callback is no longer active.
+    """
+    attempts = session.scalar(
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.status.in_(ADVISER_CLAIMABLE))
+        .values(
+            status=CallbackStatus.DIALLING,
+            attempts=Callback.attempts + 1,
+            assigned_adviser_id=adviser_id,
+            updated_at=now,
+        )
+        .returning(Callback.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempts is None:
+        return None
+    number = session.scalars(select(Callback.number).where(Callback.id == callback_id)).one()
+    record = CallbackAttempt(
+        callback_id=callback_id,
+        number=attempts,
+        claimed_at=now,
+        claimed_by=f"adviser {adviser_id}",
+        adviser_id=adviser_id,
+        dial_started_at=now,
+    )
+    session.add(record)
+    session.flush()  # the unique (callback, number) refuses a second row for this attempt, rolling back the claim
+    return Claim(callback_id, record.id, attempts, number)
+
+
+def connect_attempt(session: Session, attempt_id: int, call_sid: str | None, now: datetime) -> None:
+    """The resident an adviser rang answered and was put through: the attempt and the callback are done."""
+    if call_sid:
+        _note_dial(session, attempt_id, call_sid, None)
+    attempt = session.get_one(CallbackAttempt, attempt_id)
+    session.execute(
+        update(CallbackAttempt)
+        .where(CallbackAttempt.id == attempt_id, CallbackAttempt.ended_at.is_(None))
+        .values(result=COMPLETED, ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Callback)
+        .where(
+            Callback.id == attempt.callback_id,
+            Callback.status == CallbackStatus.DIALLING,
+            Callback.attempts == attempt.number,
+        )
+        .values(status=CallbackStatus.CONNECTED, completed_at=now, last_result=COMPLETED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def dial_callback(
     services: Services,
     callback_id: int,

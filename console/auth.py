@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
@@ -78,6 +79,11 @@ def start_console_session(session: Session, user: User, now: datetime) -> Consol
     token = secrets.token_urlsafe(32)
     session.add(ConsoleSession(token_hash=_token_hash(token), user_id=user.id, created_at=now))
     return ConsoleUser.from_model(user, token)
+
+
+def session_channel(token: str) -> str:
+    """The pub/sub channel that tells this sign-in's live streams it has ended (named by the token's hash)."""
+    return f"console:session:{_token_hash(token)[:32]}"
 
 
 def end_console_session(session: Session, token: str, now: datetime) -> None:
@@ -201,10 +207,19 @@ def logout() -> ResponseReturnValue:
             app_services = services()
             with app_services.session_factory.begin() as session:
                 end_console_session(session, current_user.session_token, app_services.clock.now())
+            _close_live_streams(current_user.session_token)
             log.info("console.signed_out", user_id=current_user.id)
         logout_user()
         return redirect(url_for("console.login"))
     return redirect(url_for("console.home"))
+
+
+def _close_live_streams(token: str) -> None:
+    """Open desks and wallboards of this sign-in stop streaming now, not at their next reconnect."""
+    try:
+        services().redis.publish(session_channel(token), "ended")
+    except redis.RedisError:
+        log.warning("console.live_streams_not_told")  # they end within console.live.STREAM_LIFETIME_SECONDS
 
 
 @console_bp.get("/")

@@ -119,6 +119,8 @@ _NODE_SCHEMAS = {
                     "properties": {
                         "key": _DTMF_KEY,
                         "target": _ID,
+                        # What staff see of the choice on the adviser's screen pop ("Paying a bill").
+                        "label": {"type": "string", "minLength": 1, "maxLength": 60},
                         "phrases": _PHRASES,
                         "set": {
                             "type": "object",
@@ -369,6 +371,7 @@ class MenuOption:
     target: str
     phrases: Phrases
     set: tuple[tuple[str, str | bool | int], ...] = ()
+    label: str | None = None  # staff words for the choice, shown on the screen pop
 
 
 @dataclass(frozen=True)
@@ -672,6 +675,7 @@ def _build_node(node_id: str, raw: Mapping[str, Any], no_input: Retry, invalid: 
                     option["target"],
                     _phrases(option.get("phrases")),
                     tuple(sorted(option.get("set", {}).items())),
+                    option.get("label"),
                 )
                 for option in raw["options"]
             ),

@@ -281,6 +281,8 @@ class Call(Base):
     """One resident's phone call, keyed by Twilio's CallSid."""
 
     __tablename__ = "call"
+    # The screen pop's "previous contacts from this number", and repeat-contact reports.
+    __table_args__ = (Index("ix_call_caller_number_started_at", "caller_number", "started_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(34), unique=True)
@@ -368,6 +370,9 @@ class QueueEntry(Base):
     end_reason: Mapped[str | None] = mapped_column(ClippedString(64))
     # Advisers who missed or declined this caller, so the next offer goes to someone else.
     skipped_adviser_ids: Mapped[list[Any]] = mapped_column(default=list)
+    # Offered to one adviser at their own request (a call-back started from their desk), never queued: if that
+    # adviser does not take it, the entry ends and the callback stays with the dialler.
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Callback(Base):
@@ -533,3 +538,10 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime]
     # Set when the user signs out; the token then loads no user, whoever presents it.
     ended_at: Mapped[datetime | None]
+
+
+# Models of later areas live in modules of their own; importing them here registers their tables on Base.
+from models.wrap_up import WrapUp as WrapUp  # noqa: E402
+from models.wrap_up import WrapUpOption as WrapUpOption  # noqa: E402
+from models.wrap_up import WrapUpOptionKind as WrapUpOptionKind  # noqa: E402
+from models.wrap_up import WrapUpStatus as WrapUpStatus  # noqa: E402

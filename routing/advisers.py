@@ -24,8 +24,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from models import Adviser, AdviserState, Role
-from routing import states
-from routing.live import adviser_key, adviser_profile, ready_store, request_matching
+from routing import states, wrap_up
+from routing.live import adviser_key, adviser_profile, announce, ready_store, request_matching
 from routing.queueing import record_adviser_state
 from routing.redis_store import LUA_DIR, RedisRoutingStore
 from routing.states import Actor, StateChange, TransitionNotAllowed
@@ -122,6 +122,9 @@ def change_state(
         change.reason,
         by_user_id=by_user.id if by_user is not None else None,
     )
+    if change.previous == states.WRAP_UP:
+        wrap_up.leave_wrap_up(session, adviser_id)  # "ready now" or a break before coding: kept as uncoded
+    after_commit(session, lambda: announce(services, "adviser", adviser_id))
     if change.state == states.AVAILABLE:
         after_commit(session, lambda: request_matching(services))
     log.info(
@@ -134,8 +137,9 @@ def change_state(
     return change
 
 
-def finish_call(services: Services, session: Session, adviser_id: int) -> None:
-    """The adviser's conversation ended: on call → wrap-up (or available when wrap-up is 0). Idempotent.
+def finish_call(services: Services, session: Session, adviser_id: int, talked: bool = True) -> None:
+    """The adviser's call ended: on call → wrap-up (or available when wrap-up is 0, or when nobody was talked to,
+    e.g. a resident who did not answer their call-back). Idempotent.
 
     Runs inside the caller's transaction; the end of wrap-up is scheduled after it commits.
     """
@@ -143,7 +147,7 @@ def finish_call(services: Services, session: Session, adviser_id: int) -> None:
     if adviser is None or adviser.state != AdviserState.ON_CALL:
         return
     wrap_up_seconds = services.settings.adviser_wrap_up_seconds
-    target = states.WRAP_UP if wrap_up_seconds > 0 else states.AVAILABLE
+    target = states.WRAP_UP if wrap_up_seconds > 0 and talked else states.AVAILABLE
     change = states.decide(states.ON_CALL, target, Actor.ROUTING)
     assert change is not None  # on call → wrap-up/available always changes something
     now = services.clock.now()
@@ -152,7 +156,9 @@ def finish_call(services: Services, session: Session, adviser_id: int) -> None:
         since_ms = to_millis(now)
         after_commit(session, lambda: schedule_end_of_wrap_up(services, adviser_id, since_ms))
     else:
+        wrap_up.leave_wrap_up(session, adviser_id)  # no wrap-up time: what is not coded yet waits on the desk
         after_commit(session, lambda: request_matching(services))
+    after_commit(session, lambda: announce(services, "adviser", adviser_id))
 
 
 def schedule_end_of_wrap_up(services: Services, adviser_id: int, since_ms: int) -> None:
@@ -186,7 +192,9 @@ def end_wrap_up_now(services: Services, adviser_id: int, since_ms: int | None = 
         change = states.decide(states.WRAP_UP, states.AVAILABLE, Actor.ROUTING, "wrap-up time over")
         assert change is not None
         _routing_change(services, session, adviser, change, services.clock.now())
+        wrap_up.leave_wrap_up(session, adviser_id)  # not coded in time: kept as uncoded, never lost
         after_commit(session, lambda: request_matching(services))
+        after_commit(session, lambda: announce(services, "adviser", adviser_id))
     return True
 
 

@@ -7,9 +7,11 @@ rebuilds the store from the database, so no waiting caller or adviser state is l
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,7 +25,7 @@ from models import (
 )
 from routing.engine import WaitingCaller
 from routing.queueing import UNKNOWN_LIBRARY
-from routing.redis_store import RedisRoutingStore
+from routing.redis_store import RedisRoutingStore, RoutingKeys
 from routing.store import AdviserProfile, AdviserStatus, RoutingSnapshot
 from routing.widening import default_rules
 from runtime.logging import get_logger
@@ -162,3 +164,29 @@ def request_matching(services: Services) -> None:
     """Ask a worker to match waiting callers with free advisers now (after a caller joins or an adviser frees)."""
     if services.redis.set(MATCH_PENDING_KEY, "1", nx=True, ex=MATCH_PENDING_SECONDS):
         services.queue.enqueue(MATCH_JOB, job_timeout=60, result_ttl=0, failure_ttl=3600)
+
+
+# The store's key shapes name the live channels too (routing.redis_store.RoutingKeys), so Lua and Python agree.
+LIVE_KEYS = RoutingKeys()
+
+
+def floor_channel() -> str:
+    return LIVE_KEYS.live_floor()
+
+
+def desk_channel(adviser_id: int) -> str:
+    return LIVE_KEYS.live_adviser(adviser_key(adviser_id))
+
+
+def announce(services: Services, kind: str, adviser_id: int | None = None, **data: object) -> None:
+    """Tell the live pages that something they show changed: one small pub/sub message (the store's own writes
+    announce themselves from Lua). Call it after the change is committed; it never fails the caller's work."""
+    message = json.dumps(
+        {"kind": kind, **({"adviser_id": adviser_key(adviser_id)} if adviser_id else {}), **data}
+    )
+    try:
+        if adviser_id is not None:
+            services.redis.publish(desk_channel(adviser_id), message)
+        services.redis.publish(floor_channel(), message)
+    except redis.RedisError:
+        log.warning("live.announce_failed", kind=kind)

@@ -29,6 +29,7 @@ from routing.live import (
     MATCH_JOB,
     MATCH_PENDING_KEY,
     adviser_key,
+    announce,
     entry_store_key,
     ready_store,
     waiting_caller,
@@ -55,6 +56,7 @@ class Offer:
     topic: str
     call_sid: str | None  # None for a virtual (keep-your-place callback) entry
     adviser_address: str  # "client:<identity>" or an E.164 number
+    adviser_id: int
 
 
 def match_waiting_callers() -> int:
@@ -108,6 +110,7 @@ def match_now(services: Services) -> int:
         if offer is None:
             break
         offers += 1
+        announce(services, "offer", offer.adviser_id, entry_id=offer.entry_id)  # the desk's screen pop
         if not _start(services, offer):
             break  # try again on the next trigger rather than spin on the same pair
     return offers
@@ -147,6 +150,7 @@ def _take_next(services: Services) -> Offer | None:
                 topic=entry.topic.value,
                 call_sid=call.call_sid if call is not None else None,
                 adviser_address=_address(adviser),
+                adviser_id=adviser.id,
             )
 
 
@@ -211,6 +215,11 @@ def withdraw_offer(services: Services, entry_id: int, reason: str) -> None:
         store.release_assignment(key)
         store.set_adviser_state(adviser_key(adviser.id), AdviserState.AVAILABLE.value, now, reason)
         record_adviser_state(session, adviser, AdviserState.AVAILABLE, now, reason)
+        if (
+            entry.direct
+        ):  # a desk call-back was only ever this adviser's: it ends, the dialler keeps the callback
+            end_entry(entry, QueueEntryStatus.FAILED, now, reason)
+            return
         entry.status, entry.adviser_id, entry.offered_at = QueueEntryStatus.WAITING, None, None
         store.add_waiting(
             waiting_caller(entry, None if key.startswith("callback-") else key, library_name(session, entry))

@@ -107,6 +107,7 @@ ADVISER_TEXTS = {
     "not_accepted": "Call not accepted. You have been set to break.",
     "calling_resident": "Calling the resident now.",
     "adviser_done": "The call has ended. Thank you.",
+    "resident_already_called": "This resident is already being called back, or no longer needs a call. Goodbye.",
 }
 
 TOPIC_NAMES = {

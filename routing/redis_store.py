@@ -119,6 +119,14 @@ class RoutingKeys:
     def adviser_events(self) -> str:
         return self._key("adviser_events")
 
+    def live_floor(self) -> str:
+        """The pub/sub channel every live page hears: the queue or some adviser's state changed."""
+        return self._key("live", "floor")
+
+    def live_adviser(self, adviser_id: str) -> str:
+        """The pub/sub channel of one adviser's desk: their state, their offers, their callbacks."""
+        return self._key("live:adviser", adviser_id)
+
     def everything(self) -> str:
         """A SCAN pattern matching every routing key."""
         return self._key("*")
@@ -129,6 +137,7 @@ class RoutingKeys:
         per_item = {"caller", "skipped", "queue", "group", "adviser", "free"}
         entries = [f"{kind} = '{self._key(kind)}'" for kind in sorted(fixed)]
         entries += [f"{kind} = '{self._key(kind, '')}'" for kind in sorted(per_item)]
+        entries += [f"live_floor = '{self.live_floor()}'", f"live_adviser = '{self.live_adviser('')}'"]
         return "local KEY = {" + ", ".join(entries) + "}\n"
 
 
@@ -249,6 +258,9 @@ class RedisRoutingStore:
 
     def release_assignment(self, call_sid: str) -> bool:
         return bool(self._run("release_assignment", call_sid))
+
+    def add_offered(self, caller: WaitingCaller, adviser_id: str) -> None:
+        self._add(checked_caller(caller), adviser_id, self.client)
 
     def position_of(self, call_sid: str) -> int | None:
         position = self._run("position_of", call_sid)

@@ -119,6 +119,11 @@ class RoutingStore(Protocol):
         """Put an offered caller back in their old place, never to be offered that adviser again."""
         ...
 
+    def add_offered(self, caller: WaitingCaller, adviser_id: str) -> None:
+        """Hold a caller as offered to this adviser without the matcher (a call-back the adviser started from
+        their desk); the adviser must already be reserved (on call) by the caller of this method."""
+        ...
+
     def release_assignment(self, call_sid: str) -> bool:
         """Forget a settled offer (connected, or the caller hung up); the adviser's state is left as it is."""
         ...
@@ -269,6 +274,11 @@ class InMemoryRoutingStore:
 
     def release_assignment(self, call_sid: str) -> bool:
         return self._offered.pop(call_sid, None) is not None
+
+    def add_offered(self, caller: WaitingCaller, adviser_id: str) -> None:
+        caller = checked_caller(caller)
+        self._state.remove_caller(caller.call_sid)
+        self._offered[caller.call_sid] = (caller, adviser_id)
 
     def position_of(self, call_sid: str) -> int | None:
         caller = self._state.caller(call_sid)

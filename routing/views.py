@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from callbacks.booking import advisers_next_expected, propose_number, proposed_number
-from callbacks.lifecycle import schedule_callback
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.service import dedupe_key, request_callback
 from ivr.calls import CallAlreadyEnded, lock_call, record_call_started, record_event
@@ -37,7 +36,7 @@ from models import (
 )
 from routing import prompts
 from routing.advisers import finish_call
-from routing.live import entry_store_key, ready_store, request_matching, waiting_caller
+from routing.live import adviser_key, entry_store_key, ready_store, request_matching, waiting_caller
 from routing.queueing import (
     active_entry_for_call,
     end_entry,
@@ -47,6 +46,7 @@ from routing.queueing import (
     record_adviser_state,
 )
 from routing.stats import wait_estimate
+from routing.wrap_up import start_wrap_up
 from runtime.logging import get_logger
 from runtime.web import db_session, services
 from telephony.webhooks import (
@@ -475,30 +475,26 @@ def whisper() -> Response:
 
 
 def _offer_to_adviser(callback_leg: bool) -> Response:
-    """The adviser's side of an offer: who and why, then press 1 (to take the call, or to ring the resident)."""
+    """The adviser's side of an offer: who and why, then press 1 to take the call."""
     session = db_session()
     response = VoiceResponse()
     with session.begin():
         found = _offered_entry(session)
         if found is not None and found[0].status == QueueEntryStatus.OFFERED:
             entry = found[0]
-            record = (
-                session.get(Callback, entry.callback_id or 0)
-                if callback_leg
-                else session.get(Call, entry.call_id or 0)
+            call = session.get(Call, entry.call_id or 0)
+            reference = call.reference if call is not None else None
+            waited = int((services().clock.now() - entry.joined_at).total_seconds())
+            gather = response.gather(
+                num_digits=1, timeout=WHISPER_TIMEOUT_SECONDS, action=url_for("queue.accept", entry=entry.id)
             )
-            reference = record.reference if record is not None else None
-            if record is not None or not callback_leg:
-                waited = int((services().clock.now() - entry.joined_at).total_seconds())
-                action = url_for("queue.callback_dial" if callback_leg else "queue.accept", entry=entry.id)
-                gather = response.gather(num_digits=1, timeout=WHISPER_TIMEOUT_SECONDS, action=action)
-                text = prompts.whisper(
-                    entry.topic.value, entry.language, reference, waited, callback=callback_leg
-                )
-                prompts.say_to_adviser(gather, text)
-                prompts.say_to_adviser(response, "not_accepted")
-                response.hangup()
-                return twiml(response)
+            prompts.say_to_adviser(
+                gather,
+                prompts.whisper(entry.topic.value, entry.language, reference, waited, callback=callback_leg),
+            )
+            prompts.say_to_adviser(response, "not_accepted")
+            response.hangup()
+            return twiml(response)
     prompts.say_to_adviser(response, "offer_gone")
     response.hangup()
     return twiml(response)
@@ -573,119 +569,29 @@ def dial_result() -> Response:
 def _conversation_over(session: Session, entry: QueueEntry, adviser: Adviser, now: datetime) -> None:
     if entry.ended_at is None:
         entry.ended_at, entry.end_reason = now, "conversation ended"
+        start_wrap_up(session, entry, now)
         if adviser.state == AdviserState.ON_CALL:
             finish_call(services(), session, adviser.id)
 
 
 def missed_offer(session: Session, entry: QueueEntry, adviser: Adviser, now: datetime, why: str) -> None:
-    """The adviser didn't take the offer: pause them with a reason; the caller keeps their place, minus them."""
+    """The adviser didn't take the offer: pause them with a reason; the caller keeps their place, minus them.
+
+    A desk call-back (entry.direct) was that adviser's own: it ends, and the callback stays with the dialler.
+    """
     reason = f"missed an offered call ({why})"
     store = ready_store(services(), session)
-    store.reject_offer(
-        entry_store_key(session, entry), now, adviser_state=AdviserState.BREAK.value, reason=reason
-    )
-    entry.status, entry.adviser_id, entry.offered_at = QueueEntryStatus.WAITING, None, None
-    entry.skipped_adviser_ids = [*entry.skipped_adviser_ids, adviser.id]
+    key = entry_store_key(session, entry)
+    if entry.direct:
+        store.release_assignment(key)
+        store.set_adviser_state(adviser_key(adviser.id), AdviserState.BREAK.value, now, reason)
+        end_entry(entry, QueueEntryStatus.FAILED, now, "adviser did not answer")
+    else:
+        store.reject_offer(key, now, adviser_state=AdviserState.BREAK.value, reason=reason)
+        entry.status, entry.adviser_id, entry.offered_at = QueueEntryStatus.WAITING, None, None
+        entry.skipped_adviser_ids = [*entry.skipped_adviser_ids, adviser.id]
     record_adviser_state(session, adviser, AdviserState.BREAK, now, reason)
     log.info("queue.offer_missed", entry_id=entry.id, adviser_id=adviser.id, dial_status=why)
-
-
-# --- keep-your-place callbacks: the adviser is rung first, then the resident ---------------------------------
-
-
-@queue_bp.post("/callback/adviser")
-@twilio_adviser_webhook
-def callback_adviser() -> Response:
-    """The adviser answered a keep-your-place callback: tell them who and why; 1 rings the resident."""
-    return _offer_to_adviser(callback_leg=True)
-
-
-@queue_bp.post("/callback/dial")
-@twilio_adviser_webhook
-def callback_dial() -> Response:
-    """The adviser pressed 1: ring the resident from the council's number and bridge them."""
-    app_services, session = services(), db_session()
-    now = app_services.clock.now()
-    response = VoiceResponse()
-    with session.begin():
-        found = _offered_entry(session)
-        callback = session.get(Callback, found[0].callback_id) if found and found[0].callback_id else None
-        if request.form.get("Digits") != "1" or found is None or callback is None:
-            response.hangup()
-            return twiml(response)
-        entry = found[0]
-        if entry.status == QueueEntryStatus.OFFERED:
-            ready_store(app_services, session).release_assignment(entry_store_key(session, entry))
-            entry.status, entry.connected_at = QueueEntryStatus.CONNECTED, now
-            callback.status, callback.attempts = CallbackStatus.DIALLING, callback.attempts + 1
-            callback.assigned_adviser_id, callback.updated_at = entry.adviser_id, now
-        prompts.say_to_adviser(response, "calling_resident")
-        dial = response.dial(
-            caller_id=app_services.settings.twilio_phone_number,
-            action=url_for("queue.callback_dial_result", entry=entry.id),
-            timeout=30,
-        )
-        dial.number(callback.number)
-    return twiml(response)
-
-
-@queue_bp.post("/callback/dial-result")
-@twilio_adviser_webhook
-def callback_dial_result() -> Response:
-    """The resident leg ended: connected → done; no answer/busy → the callback service retries it later."""
-    app_services, session = services(), db_session()
-    now = app_services.clock.now()
-    status = request.form.get("DialCallStatus", "")
-    response = VoiceResponse()
-    retry_callback_id = None
-    with session.begin():
-        found = _offered_entry(session)
-        callback = session.get(Callback, found[0].callback_id) if found and found[0].callback_id else None
-        if found is not None and callback is not None and callback.status == CallbackStatus.DIALLING:
-            entry, adviser = found
-            callback.last_result, callback.updated_at = status or "unknown", now
-            if status in CONNECTED_DIAL_STATUSES:
-                callback.status, callback.completed_at = CallbackStatus.CONNECTED, now
-                entry.ended_at, entry.end_reason = now, "callback connected"
-            else:
-                # Not reached: the callback becomes an ordinary scheduled one, retried by the callback service.
-                callback.status, callback.next_attempt_at = CallbackStatus.SCHEDULED, now
-                entry.status, entry.ended_at, entry.end_reason = (
-                    QueueEntryStatus.FAILED,
-                    now,
-                    f"resident {status}",
-                )
-                retry_callback_id = callback.id
-            if adviser.state == AdviserState.ON_CALL:
-                finish_call(app_services, session, adviser.id)
-    if retry_callback_id is not None:
-        schedule_callback(app_services, retry_callback_id)
-    prompts.say_to_adviser(response, "adviser_done")
-    response.hangup()
-    return twiml(response)
-
-
-@queue_bp.post("/callback/adviser-status")
-@twilio_webhook
-def callback_adviser_status() -> Response:
-    """Status of the adviser leg of a keep-your-place callback: unanswered → pause them, keep the resident's place."""
-    app_services, session = services(), db_session()
-    now = app_services.clock.now()
-    call_status = request.form.get("CallStatus", "")
-    with session.begin():
-        found = _offered_entry(session)
-        if (
-            found is not None
-            and found[0].status == QueueEntryStatus.OFFERED
-            and call_status in FINAL_CALL_STATUSES
-        ):
-            missed_offer(session, found[0], found[1], now, call_status)
-            rematch = True
-        else:
-            rematch = False
-    if rematch:
-        request_matching(app_services)
-    return twiml(VoiceResponse())
 
 
 # --- the caller's line itself ended -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 -- ARGV: call_sid, topic, language, library, priority, enqueued_ms, reasons JSON, skipped ids (comma list),
---       offered_to ('' to queue the caller; an adviser id only when restoring an offer in a rebuild).
+--       offered_to ('' to queue the caller; an adviser id when restoring an offer in a rebuild, or for a
+--       call-back an adviser starts from their desk, which is offered to them alone).
 -- Returns 1, or 0 when the caller is being offered right now (a retried webhook must not queue them twice).
 local call_sid = ARGV[1]
 local key = KEY.caller .. call_sid

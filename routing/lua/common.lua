@@ -59,12 +59,24 @@ local function refresh_head(group, priority)
   end
 end
 
+-- Live pages (desks, wallboards) hear one small message per change on pub/sub; they fetch what they show.
+local function announce_queue(topic)
+  redis.call('PUBLISH', KEY.live_floor, cjson.encode({kind = 'queue', topic = topic}))
+end
+
+local function announce_adviser(adviser_id, state)
+  local message = cjson.encode({kind = 'adviser', adviser_id = adviser_id, state = state})
+  redis.call('PUBLISH', KEY.live_adviser .. adviser_id, message)
+  redis.call('PUBLISH', KEY.live_floor, message)
+end
+
 local function queue_insert(call_sid, caller)
   local group = group_of(caller)
   redis.call('ZADD', KEY.group .. group, caller.enqueued_ms, call_sid)
   redis.call('ZADD', KEY.queue .. caller.topic, num(queue_score(caller.priority, caller.enqueued_ms)), call_sid)
   redis.call('SADD', KEY.topics, caller.topic)
   refresh_head(group, caller.priority)
+  announce_queue(caller.topic)
 end
 
 local function queue_remove(call_sid, caller)
@@ -72,6 +84,7 @@ local function queue_remove(call_sid, caller)
   redis.call('ZREM', KEY.group .. group, call_sid)
   redis.call('ZREM', KEY.queue .. caller.topic, call_sid)
   refresh_head(group, caller.priority)
+  announce_queue(caller.topic)
 end
 
 -- Each free adviser sits in a bucket per topic, language and library, and in one per topic and language
@@ -128,6 +141,7 @@ local function set_state(adviser_id, state, since_ms, reason, strategy)
   end
   redis.call('XADD', KEY.adviser_events, 'MAXLEN', '~', EVENT_LIMIT, '*',
     'adviser_id', adviser_id, 'previous', previous, 'state', state, 'at_ms', since_ms, 'reason', reason)
+  announce_adviser(adviser_id, state)
   return previous
 end
 

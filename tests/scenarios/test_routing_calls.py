@@ -174,7 +174,8 @@ def test_pressing_1_while_holding_keeps_the_place_as_a_callback_and_the_adviser_
     left, virtual = entries(line)
     assert left.status == QueueEntryStatus.LEFT_FOR_CALLBACK
     assert virtual.status == QueueEntryStatus.WAITING and virtual.joined_at == left.joined_at
-    # An adviser logs in: they are rung first, hear who and why, press 1, and the resident is rung.
+    # An adviser logs in: they are rung first; in the browser, answering is accepting (their desk showed who and
+    # why), and the resident is rung.
     line.world.phone(RESIDENT).will_answer(talk_seconds=120)
     make_available(line, "Tom Hirst")
     from routing.live import request_matching
@@ -183,8 +184,8 @@ def test_pressing_1_while_holding_keeps_the_place_as_a_callback_and_the_adviser_
     line.settle()
     tom = line.world.client(client_identity_for("Tom Hirst"))
     [ringing] = tom.pending_offers
-    tom.answer(press="1")
-    assert "call back a resident about council tax" in " ".join(ringing.heard).lower()
+    tom.answer()
+    assert "calling the resident now" in " ".join(ringing.heard).lower()
     line.settle()
     with line.live.services.session_factory() as session:
         callback = session.scalars(select(Callback)).one()
