@@ -17,7 +17,9 @@ def init_app(app: Flask) -> None:
     from console import throttle
     from console.api import api_bp
     from console.auth import console_bp, login_manager
+    from console.desk import desk_bp
     from console.front import front_bp
+    from console.live import live_bp
 
     app_services = app.extensions[EXTENSION_KEY]
     # The session cookie carries the sign-in: not readable by scripts, not sent on cross-site posts, and
@@ -33,4 +35,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(front_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(live_bp)
     throttle.init_app(app, app_services)

@@ -23,6 +23,7 @@ from models import (
     Topic,
     User,
 )
+from models.wrap_up import ensure_default_wrap_up_options
 
 DEMO_PASSWORD = "kirklees-demo"  # printed in the README; demo users only
 
@@ -135,6 +136,8 @@ def seed_demo(
     hasher = password_hasher or PasswordHasher()
     password_hash = hasher.hash(DEMO_PASSWORD)
     created = {"libraries": 0, "closures": 0, "advisers": 0, "shifts": 0, "users": 0}
+    # Not demo data: the council's wrap-up lists, which a fresh database has from its migration already.
+    created["wrap_up_options"] = ensure_default_wrap_up_options(session)
 
     libraries = {lib.name: lib for lib in session.scalars(select(Library))}
     for demo in LIBRARIES:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import Base, Topic, _enum
 
@@ -89,3 +89,15 @@ class WrapUp(Base):
     started_at: Mapped[datetime]
     coded_at: Mapped[datetime | None]
     coded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+def ensure_default_wrap_up_options(session: Session) -> int:
+    """Add the default lists where they are empty (a migrated database has them already); returns how many."""
+    added = 0
+    for kind, rows in DEFAULT_OPTIONS.items():
+        if session.scalar(select(WrapUpOption.id).where(WrapUpOption.kind == kind).limit(1)) is not None:
+            continue
+        for position, (code, label) in enumerate(rows, start=1):
+            session.add(WrapUpOption(kind=kind, code=code, label=label, position=position, active=True))
+            added += 1
+    return added

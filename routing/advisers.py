@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from models import Adviser, AdviserState, Role
 from routing import states, wrap_up
-from routing.live import adviser_key, adviser_profile, announce, ready_store, request_matching
+from routing.live import adviser_key, adviser_profile, announce, ready_store, request_matching, waiting_caller
 from routing.queueing import record_adviser_state
 from routing.redis_store import LUA_DIR, RedisRoutingStore
 from routing.states import Actor, StateChange, TransitionNotAllowed
@@ -159,6 +159,44 @@ def finish_call(services: Services, session: Session, adviser_id: int, talked: b
         wrap_up.leave_wrap_up(session, adviser_id)  # no wrap-up time: what is not coded yet waits on the desk
         after_commit(session, lambda: request_matching(services))
     after_commit(session, lambda: announce(services, "adviser", adviser_id))
+
+
+def call_back_from_desk(
+    services: Services, session: Session, adviser_id: int, callback_id: int, by_user: StateChanger
+) -> int:
+    """The adviser pressed "call now" on one of their callbacks: reserve them (on call), offer the callback to
+    them alone, and ring their phone once this commits; returns the queue entry. Raises CallBackRefused, or
+    TransitionNotAllowed when they are not free (the database is checked before the store is touched)."""
+    from callbacks.desk import DESK_CALL_BACK_REASON, offer_call_back
+    from routing.matching import Offer, address_of, start_offer
+
+    if by_user.adviser_id != adviser_id:
+        raise NotPermitted("advisers call back their own callbacks")
+    adviser = _locked_adviser(session, adviser_id)
+    if adviser is None:
+        raise AdviserNotFound(adviser_id)
+    if adviser.state not in (AdviserState.AVAILABLE, AdviserState.WRAP_UP):
+        raise TransitionNotAllowed("state", "Be available (or in wrap-up) to call a resident back.")
+    now = services.clock.now()
+    entry = offer_call_back(session, adviser, callback_id, now)
+    change = states.StateChange(adviser.state.value, states.ON_CALL, f"calling back callback {callback_id}")
+    allowed = frozenset({states.AVAILABLE, states.WRAP_UP})
+    if not _set_in_store(services, session, adviser, change, now, allowed):
+        raise TransitionNotAllowed("state", "You have just been offered a call; call back once it ends.")
+    if change.previous == states.WRAP_UP:
+        wrap_up.leave_wrap_up(session, adviser_id)
+    record_adviser_state(session, adviser, AdviserState.ON_CALL, now, change.reason, by_user_id=by_user.id)
+    store = ready_store(services, session)
+    store.add_offered(waiting_caller(entry, None, adviser.home_library.name), adviser_key(adviser_id))
+    offer = Offer(
+        entry.id, f"callback-{callback_id}", entry.topic.value, None, address_of(adviser), adviser_id
+    )
+    after_commit(session, lambda: start_offer(services, offer))
+    after_commit(session, lambda: announce(services, "callbacks", adviser_id))
+    log.info(
+        "adviser.calling_back", adviser_id=adviser_id, callback_id=callback_id, reason=DESK_CALL_BACK_REASON
+    )
+    return entry.id
 
 
 def schedule_end_of_wrap_up(services: Services, adviser_id: int, since_ms: int) -> None:

@@ -206,7 +206,9 @@ def previous_contacts(
             select(QueueEntry.call_id, Adviser.name)
             .join(Adviser, Adviser.id == QueueEntry.adviser_id)
             .where(QueueEntry.call_id.in_(ids), QueueEntry.connected_at.is_not(None))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     wrap_ups = {
         wrap_up.call_id: wrap_up for wrap_up in session.scalars(select(WrapUp).where(WrapUp.call_id.in_(ids)))

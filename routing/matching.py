@@ -111,7 +111,7 @@ def match_now(services: Services) -> int:
             break
         offers += 1
         announce(services, "offer", offer.adviser_id, entry_id=offer.entry_id)  # the desk's screen pop
-        if not _start(services, offer):
+        if not start_offer(services, offer):
             break  # try again on the next trigger rather than spin on the same pair
     return offers
 
@@ -149,7 +149,7 @@ def _take_next(services: Services) -> Offer | None:
                 key=assignment.call_sid,
                 topic=entry.topic.value,
                 call_sid=call.call_sid if call is not None else None,
-                adviser_address=_address(adviser),
+                adviser_address=address_of(adviser),
                 adviser_id=adviser.id,
             )
 
@@ -169,11 +169,11 @@ def _offer_reason(entry: QueueEntry, assignment: Assignment) -> str:
     return f"offered queue entry {entry.id} ({assignment.reason})"[:200]
 
 
-def _address(adviser: Adviser) -> str:
+def address_of(adviser: Adviser) -> str:
     return f"client:{adviser.client_identity}" if adviser.client_identity else str(adviser.phone_number)
 
 
-def _start(services: Services, offer: Offer) -> bool:
+def start_offer(services: Services, offer: Offer) -> bool:
     """Ask Twilio to connect the offer; if it can't, undo the offer so nobody is stuck."""
     base = (services.settings.public_base_url or "").rstrip("/")
     gateway = services.gateway

@@ -53,6 +53,7 @@ ROUTING_TRANSITIONS = frozenset(
         (ON_CALL, AVAILABLE),  # the caller hung up during the offer, or there is no wrap-up time
         (ON_CALL, BREAK),  # the adviser missed the offer
         (WRAP_UP, AVAILABLE),  # wrap-up time is over
+        (WRAP_UP, ON_CALL),  # the adviser calls a resident back from their desk before wrap-up ends
     }
 )
 DEFAULT_REASONS = {

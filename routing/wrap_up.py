@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import QueueEntry, WrapUp, WrapUpOption, WrapUpOptionKind, WrapUpStatus
-from models.wrap_up import DEFAULT_OPTIONS
 
 NOTE_MAX_CHARS = 500
 # Uncoded wrap-ups older than this drop off the desk's list (reports still count them).
@@ -69,18 +68,6 @@ def options(session: Session, include_inactive: bool = False) -> Options:
         tuple(row for row in rows if row.kind == WrapUpOptionKind.REASON),
         tuple(row for row in rows if row.kind == WrapUpOptionKind.AVOIDABLE_CAUSE),
     )
-
-
-def ensure_default_options(session: Session) -> int:
-    """Add the default lists where they are empty (a fresh database has them from its migration)."""
-    added = 0
-    for kind, rows in DEFAULT_OPTIONS.items():
-        if session.scalar(select(WrapUpOption.id).where(WrapUpOption.kind == kind).limit(1)) is not None:
-            continue
-        for position, (code, label) in enumerate(rows, start=1):
-            session.add(WrapUpOption(kind=kind, code=code, label=label, position=position, active=True))
-            added += 1
-    return added
 
 
 def start_wrap_up(session: Session, entry: QueueEntry, now: datetime) -> WrapUp | None:

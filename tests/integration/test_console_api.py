@@ -10,15 +10,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
-from flask.testing import FlaskClient
-from flask_login import FlaskLoginClient
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.auth import start_console_session
 from models import (
     Adviser,
     AdviserState,
@@ -40,8 +36,8 @@ from routing.store import to_millis
 from runtime.clock import ControllableClock
 from runtime.services import Services
 from runtime.web import EXTENSION_KEY
+from tests.staff import CHEAP_HASHER, seed_council, signed_in
 
-CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 JSON = {"Content-Type": "application/json"}
 
 
@@ -53,21 +49,7 @@ def services(app: Flask) -> Services:
 @pytest.fixture
 def council(app: Flask, db: Session, clock: ControllableClock) -> dict[str, User]:
     """The demo council: libraries, advisers (all offline) and users, keyed by username."""
-    with db.begin():
-        seed_demo(db, clock.now(), password_hasher=CHEAP_HASHER)
-    users = {user.username: user for user in db.scalars(select(User))}
-    db.expunge_all()
-    db.rollback()  # leave the session with no transaction open, ready for `with db.begin():`
-    return users
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    """A client holding the cookie of a real sign-in (a console_session row) of `user`."""
-    services = app.extensions[EXTENSION_KEY]
-    with services.session_factory.begin() as session:
-        console_user = start_console_session(session, session.get_one(User, user.id), services.clock.now())
-    app.test_client_class = FlaskLoginClient
-    return app.test_client(user=console_user)
+    return seed_council(db, clock)
 
 
 def adviser_row(db: Session, adviser_id: int) -> Adviser:
