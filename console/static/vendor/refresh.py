@@ -94,7 +94,7 @@ def pinning_problems(root: Path, locked: dict[str, str]) -> list[str]:
     return problems
 
 
-def _output_files(vendor: Path) -> set[str]:
+def output_files(vendor: Path) -> set[str]:
     return {
         path.relative_to(vendor).as_posix()
         for path in vendor.rglob("*")
@@ -125,7 +125,9 @@ def check(vendor: Path = VENDOR, root: Path = ROOT) -> list[str]:
             problems.append(f"{name} is listed in {MANIFEST} but missing")
         elif sha256(path) != entry["sha256"]:
             problems.append(f"{name} differs from what refresh.py wrote (edited by hand?): run refresh.py")
-    problems += [f"{name} is not in {MANIFEST}: remove it" for name in sorted(_output_files(vendor) - set(listed))]
+    problems += [
+        f"{name} is not in {MANIFEST}: remove it" for name in sorted(output_files(vendor) - set(listed))
+    ]
     stylesheet = vendor / STYLESHEET
     if stylesheet.is_file():
         problems += stylesheet_problems(stylesheet.read_text(), set(listed))
@@ -208,12 +210,16 @@ def refresh() -> None:
         build.mkdir()
         output.mkdir()
         origins, licences = _build(build, output)
-        for name in _output_files(VENDOR):
+        for name in output_files(VENDOR):
             (VENDOR / name).unlink()
         shutil.rmtree(VENDOR / "images", ignore_errors=True)
         shutil.copytree(output, VENDOR, dirs_exist_ok=True)
     files = {
-        name: {"sha256": sha256(VENDOR / name), "bytes": (VENDOR / name).stat().st_size, "from": origins[name]}
+        name: {
+            "sha256": sha256(VENDOR / name),
+            "bytes": (VENDOR / name).stat().st_size,
+            "from": origins[name],
+        }
         for name in sorted(origins)
     }
     manifest = {
