@@ -162,3 +162,28 @@ def test_a_page_that_needs_a_sign_in_says_so_on_the_sign_in_page(client, council
     assert answer.status_code == 302
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "govuk-notification-banner" in page and "Sign in to use the console." in page
+
+
+def test_the_form_error_summary_links_each_problem_to_where_it_is_fixed(app: Flask):
+    from console.auth import LoginForm
+
+    with app.test_request_context(method="POST", data={"username": "", "password": ""}):
+        form = LoginForm()
+        assert not form.validate()  # no CSRF token and both fields empty
+        html = render_template_string(
+            '{% from "console/macros/forms.html" import formErrorSummary %}'
+            "{{ formErrorSummary(form, ['The form expired. Please sign in again.'], first_field=form.username) }}"
+            "{{ formErrorSummary(form_without_errors) }}",
+            form=form,
+            form_without_errors=LoginForm(formdata=None),
+        )
+    links = re.findall(r'<a href="(#\w+)">([^<]+)</a>', html)
+    assert links == [
+        (
+            "#username",
+            "The form expired. Please sign in again.",
+        ),  # the form's own problem, not its CSRF field
+        ("#username", "Enter your username."),
+        ("#password", "Enter your password."),
+    ]
+    assert html.count("govuk-error-summary__title") == 1  # a form without errors shows no summary
