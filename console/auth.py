@@ -21,6 +21,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from wtforms import PasswordField, StringField
@@ -32,7 +33,15 @@ from runtime.web import services
 
 log = get_logger(__name__)
 
-console_bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+# Its static folder holds the staff pages' vendored front end (static/vendor/) at /console/static/.
+console_bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 login_manager = LoginManager()
 login_manager.login_view = "console.login"
 login_manager.login_message = "Sign in to use the console."
@@ -118,15 +127,22 @@ def load_user(token: str) -> ConsoleUser | None:
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
+    """Rendered by GOV.UK Frontend's text and password inputs (govuk-frontend-wtf widgets)."""
+
     username = StringField(
         "Username",
+        widget=GovTextInput(),
         validators=[
             InputRequired("Enter your username."),
             Length(max=80, message="A username is at most 80 characters."),
             Regexp(NO_CONTROL_CHARACTERS, message="Enter your username as letters and numbers."),
         ],
     )
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=256)])
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your password."), Length(max=256)],
+    )
 
 
 class LogoutForm(FlaskForm):  # type: ignore[misc]
@@ -227,6 +243,4 @@ def _close_live_streams(token: str) -> None:
 def home() -> ResponseReturnValue:
     with services().session_factory() as session:
         adviser = session.get(Adviser, current_user.adviser_id) if current_user.adviser_id else None
-        return render_template(
-            "console/home.html", user=current_user, adviser=adviser, logout_form=LogoutForm()
-        )
+        return render_template("console/home.html", user=current_user, adviser=adviser)

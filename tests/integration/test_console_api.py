@@ -96,9 +96,8 @@ def test_signing_in_with_the_form_opens_the_api_and_signing_out_closes_it(client
     page = client.get("/console/login")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert (
-        '<label for="username">Username</label>' in html and '<label for="password">Password</label>' in html
-    )
+    labels = dict(re.findall(r'<label class="govuk-label" for="(\w+)">\s*(.+?)\s*</label>', html))
+    assert labels == {"username": "Username", "password": "Password"}
     response = client.post(
         "/console/login?next=/api/me",
         data={"username": "aisha", "password": DEMO_PASSWORD, "csrf_token": csrf_token(html)},
