@@ -31,6 +31,7 @@ class ConsolePage:
 
 CONSOLE_PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("Home", "console.home", EVERYONE, "Who you are signed in as, and the pages you can use."),
+    ConsolePage("Desk", "desk.page", ADVISERS, "Take calls, see who is waiting, code calls, ring callbacks."),
 )
 
 

@@ -269,7 +269,7 @@ async function startSoftphone() {
 
 async function start() {
   try {
-    govuk = await import(document.querySelector("meta[name=govuk-frontend-module]")?.content || "");
+    govuk = await import(desk.dataset.govukModule);
   } catch (error) {
     govuk = null; // without GOV.UK Frontend's scripts, conditional questions simply all show
   }
