@@ -9,9 +9,15 @@ from config import load_settings_or_exit
 # a traceback and be restarted.
 load_settings_or_exit()
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# GUNICORN_ROLE=live: the second gunicorn that serves only the live pages' event streams (/console/events, see
+# console/live.py). Each open desk or wallboard holds one thread for as long as it is open, so they get a process
+# of their own with many cheap threads, and can never take a thread Twilio's webhooks need from the web gunicorn.
+LIVE = os.environ.get("GUNICORN_ROLE", "web") == "live"
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8001' if LIVE else '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 if LIVE else multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("WEB_THREADS", "250" if LIVE else "4"))
+worker_class = "gthread"
 # Twilio gives a webhook 15 s before playing "application error"; never let a worker hang longer than that.
 timeout = 15
 graceful_timeout = 20
