@@ -6,8 +6,8 @@ import os
 from config import load_settings_or_exit
 
 # Refuse to start, in one line, before any worker boots: a worker failing in the app factory would only print
-# a traceback and be restarted.
-load_settings_or_exit()
+# a traceback and be restarted. The web app needs the softphone's API key too (web=True).
+load_settings_or_exit(web=True)
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))

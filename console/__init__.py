@@ -1,5 +1,5 @@
 """The staff console: sign-in pages (console.auth), the JSON API advisers and supervisors use (console.api),
-and the service's front page at `/` (console.front).
+the desk softphone's access tokens (console.softphone) and the service's front page at `/` (console.front).
 
 No routing or IVR logic lives here: views parse input, call routing.advisers or the callback queries, and turn
 domain errors into HTTP answers.
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from console.api import api_bp
     from console.auth import console_bp, login_manager
     from console.front import front_bp
+    from console.softphone import softphone_bp
 
     app_services = app.extensions[EXTENSION_KEY]
     # The session cookie carries the sign-in: not readable by scripts, not sent on cross-site posts, and
@@ -33,4 +34,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(front_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(softphone_bp)
     throttle.init_app(app, app_services)
