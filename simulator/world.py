@@ -8,7 +8,8 @@ the call engine applies that intent on the call's next step, never inside the RE
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,17 +127,49 @@ class SimulatedPhone:
 
 
 class AdviserClient:
-    """An adviser's browser phone (Twilio Client identity), offered calls by <Dial><Client> or REST."""
+    """An adviser's browser phone (Twilio Client identity), offered calls by <Dial><Client> or REST.
+
+    It rings only while registered, as a browser's Voice SDK device does: `register()` (tests, scenarios, and
+    `world.client()`) holds until `unregister()`; the desk's simulated softphone registers with a lease that its
+    heartbeat renews, measured on the world's monotonic clock (real time), never on the call clock that tests
+    and the browser phone make jump, so skipping five minutes of queue time does not close anybody's desk.
+    """
 
     def __init__(self, world: SimulatedTwilio, identity: str) -> None:
         self.world = world
         self.identity = identity
         self.offers: list[Call] = []
         self.current_call: Call | None = None
+        self.muted = False  # the simulated softphone's mute button; the simulator carries no audio
+        self._registered = False
+        self._lease_until: float | None = None
 
     @property
     def address(self) -> str:
         return f"client:{self.identity}"
+
+    @property
+    def registered(self) -> bool:
+        with self.world.lock:
+            if (
+                self._registered
+                and self._lease_until is not None
+                and self.world.monotonic() >= self._lease_until
+            ):
+                self._registered, self._lease_until = False, None  # the heartbeat stopped: the desk is gone
+            return self._registered
+
+    def register(self, lease_seconds: float | None = None) -> AdviserClient:
+        """Open this browser phone: it rings from now on, for `lease_seconds` (renew by calling again) or until
+        `unregister()`."""
+        with self.world.lock:
+            self._registered = True
+            self._lease_until = None if lease_seconds is None else self.world.monotonic() + lease_seconds
+        return self
+
+    def unregister(self) -> None:
+        with self.world.lock:
+            self._registered, self._lease_until = False, None
 
     @property
     def pending_offers(self) -> list[Call]:
@@ -150,7 +183,7 @@ class AdviserClient:
         if not offers:
             raise SimulatorError(f"nothing is ringing for {self.address}")
         call = offers[0]
-        self.current_call = call
+        self.current_call, self.muted = call, False  # every call starts unmuted, as in the Voice SDK
         call.answer_as_client(press)
         return call
 
@@ -185,12 +218,15 @@ class SimulatedTwilio:
         auth_token: str,
         transport: WebhookTransport,
         clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
+        # Real elapsed time, for leases that must not follow the call clock's jumps (browser registrations).
+        self.monotonic = monotonic
         self.lock = threading.RLock()
         self.calls: dict[str, Call] = {}
         self.queues: dict[str, SimulatedQueue] = {}
@@ -210,9 +246,24 @@ class SimulatedTwilio:
             return self.phones.setdefault(number, SimulatedPhone(number))
 
     def client(self, identity: str) -> AdviserClient:
+        """This adviser's browser phone, open (registered) so it rings: `world.client("alice").answer()`."""
+        browser = self.browser(identity)
+        with self.lock:
+            if not browser.registered:
+                browser.register()
+        return browser
+
+    def browser(self, identity: str) -> AdviserClient:
+        """This adviser's browser phone as it is, open or not (what the simulator's pages show)."""
         identity = identity.removeprefix("client:")
         with self.lock:
             return self.clients.setdefault(identity, AdviserClient(self, identity))
+
+    def registered_client(self, identity: str) -> AdviserClient | None:
+        """The browser registered as this identity, or None: then Twilio has nothing to ring."""
+        with self.lock:
+            browser = self.clients.get(identity.removeprefix("client:"))
+            return browser if browser is not None and browser.registered else None
 
     def register(self, call: Call) -> Call:
         with self.lock:

@@ -7,10 +7,12 @@ from datetime import datetime
 import jwt
 import pytest
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from config import DEMO_ACCOUNT_SID, Settings
 from console.softphone import TOKEN_TTL_SECONDS
-from models import User
+from models import Adviser, User
 from models.demo import client_identity_for
 from tests.integration import test_console_api
 from tests.integration.test_console_api import signed_in
@@ -76,3 +78,13 @@ def test_signed_out_is_401_and_a_supervisor_or_admin_without_an_adviser_is_403(
         assert refused.status_code == 403, username
         assert "token" not in refused.get_json() and refused.get_json()["error"]
 
+
+def test_an_adviser_who_answers_only_on_a_phone_has_no_browser_identity_and_gets_no_token(
+    app: Flask,
+    council: dict[str, User],
+    db: Session,
+):
+    with db.begin():
+        adviser = db.scalars(select(Adviser).where(Adviser.name == "Tom Hirst")).one()
+        adviser.answers_on, adviser.phone_number, adviser.client_identity = "phone", "+447700900456", None
+    assert signed_in(app, council["tom"]).get(TOKEN_URL).status_code == 403
