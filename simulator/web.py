@@ -66,6 +66,7 @@ def init_simulator(app: Flask) -> SimulatedTwilio:
         auth_token=settings.twilio_auth_token,
         transport=RequestsTransport(),
         clock=app_services.clock,
+        phone_numbers=(settings.twilio_phone_number,),
     )
     init_fake_twilio(app, world)
     app.register_blueprint(simulator_bp)

@@ -7,6 +7,8 @@ the call engine applies that intent on the call's next step, never inside the RE
 
 from __future__ import annotations
 
+import secrets
+import string
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -82,6 +84,26 @@ class RestFailure:
     method: str
     path: str
     error: str
+
+
+@dataclass
+class IncomingNumber:
+    """A phone number the simulated account owns (the council's): where Twilio sends its calls and texts."""
+
+    sid: str
+    phone_number: str
+    date_created: datetime
+    webhooks: dict[str, str] = field(default_factory=dict)  # REST field names: VoiceUrl, SmsMethod, ...
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key of the simulated account; like Twilio, the secret is shown only in the answer that made it."""
+
+    sid: str
+    friendly_name: str
+    secret: str
+    date_created: datetime
 
 
 @dataclass
@@ -219,6 +241,7 @@ class SimulatedTwilio:
         transport: WebhookTransport,
         clock: Clock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        phone_numbers: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.account_sid = account_sid
@@ -235,6 +258,12 @@ class SimulatedTwilio:
         self.clients: dict[str, AdviserClient] = {}
         self.rest_failures: list[RestFailure] = []
         self._outbound_to_start: list[Call] = []
+        # Numbers start with no webhooks, as a newly bought one does: `flask twilio setup` points them at the app.
+        self.incoming_numbers: dict[str, IncomingNumber] = {}
+        for number in phone_numbers:
+            owned = IncomingNumber(new_sid("PN"), number, self.clock.now())
+            self.incoming_numbers[owned.sid] = owned
+        self.api_keys: dict[str, ApiKey] = {}
 
     # -- building blocks -------------------------------------------------------------------------
 
@@ -436,6 +465,23 @@ class SimulatedTwilio:
             call = self.calls[member.call_sid]
             call.post_instruction(Dequeue(queue_sid, url, method))
             return call
+
+    # -- the account's numbers and keys -------------------------------------------------------
+
+    def incoming_number(self, sid: str) -> IncomingNumber:
+        with self.lock:
+            if sid not in self.incoming_numbers:
+                raise SimulatorError(f"no incoming phone number {sid}")
+            return self.incoming_numbers[sid]
+
+    def create_api_key(self, friendly_name: str) -> ApiKey:
+        secret = "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(32)
+        )  # Twilio's shape
+        key = ApiKey(new_sid("SK"), friendly_name, secret, self.clock.now())
+        with self.lock:
+            self.api_keys[key.sid] = key
+        return key
 
     # -- messages --------------------------------------------------------------------------------
 
