@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -54,6 +54,17 @@ def softphone_token(settings: Settings, identity: str, now: datetime) -> Softpho
     token.add_grant(VoiceGrant(incoming_allow=True))
     expires_at = datetime.fromtimestamp(starts, UTC) + timedelta(seconds=TOKEN_TTL_SECONDS)
     return SoftphoneToken(token.to_jwt(), identity, expires_at)
+
+
+def softphone_options(settings: Settings, identity: str) -> dict[str, str]:
+    """What the desk page hands to softphone.js's createSoftphone(): the simulated phone in simulator mode (no
+    Twilio account needed), else the Voice SDK with tokens from this blueprint. Call it inside a request."""
+    return {
+        "mode": "simulated" if settings.simulator_enabled else "twilio",
+        "tokenUrl": url_for("softphone.token"),
+        "identity": identity,
+        "simulatorBase": "/simulator/api",
+    }
 
 
 @softphone_bp.get("/token")

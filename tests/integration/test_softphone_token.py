@@ -88,3 +88,20 @@ def test_an_adviser_who_answers_only_on_a_phone_has_no_browser_identity_and_gets
         adviser = db.scalars(select(Adviser).where(Adviser.name == "Tom Hirst")).one()
         adviser.answers_on, adviser.phone_number, adviser.client_identity = "phone", "+447700900456", None
     assert signed_in(app, council["tom"]).get(TOKEN_URL).status_code == 403
+
+
+def test_the_desk_gets_the_simulated_phone_in_simulator_mode_and_the_voice_sdk_otherwise(
+    app: Flask, settings
+):
+    from console.softphone import softphone_options
+
+    with app.test_request_context():
+        simulated = softphone_options(settings, "adviser-tom-hirst")
+        real = softphone_options(settings.with_overrides(simulator_enabled=False), "adviser-tom-hirst")
+    assert simulated == {
+        "mode": "simulated",
+        "tokenUrl": TOKEN_URL,
+        "identity": "adviser-tom-hirst",
+        "simulatorBase": "/simulator/api",
+    }
+    assert real["mode"] == "twilio" and real["tokenUrl"] == TOKEN_URL
