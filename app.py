@@ -56,8 +56,9 @@ def _settings_from_environment() -> Settings:
     """The environment's settings; under `flask --app app …` a setting problem is one line, not a traceback.
 
     Only on the command line: a gunicorn worker that exited here would be restarted for ever, so there the
-    error is raised (gunicorn.conf.py has already refused to start with the same one line).
+    error is raised (gunicorn.conf.py has already refused to start with the same one line). Outside the command
+    line this is the web app, which also needs the API key that signs the desk's softphone tokens.
     """
     if click.get_current_context(silent=True) is not None:
         return load_settings_or_exit()
-    return load_settings()
+    return load_settings(web=True)

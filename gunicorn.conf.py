@@ -6,8 +6,8 @@ import os
 from config import load_settings_or_exit
 
 # Refuse to start, in one line, before any worker boots: a worker failing in the app factory would only print
-# a traceback and be restarted.
-load_settings_or_exit()
+# a traceback and be restarted. The web app needs the softphone's API key too (web=True).
+load_settings_or_exit(web=True)
 
 # GUNICORN_ROLE=live: the second gunicorn that serves only the live pages' event streams (/console/events, see
 # console/live.py). Each open desk or wallboard holds one thread for as long as it is open, so they get a process

@@ -8,6 +8,7 @@ Booleans and integers are parsed strictly so a typo in a deployment fails loudly
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,11 @@ TWILIO_DEFAULT_API_BASE_URL = "https://api.twilio.com"
 # Twilio's documented test credentials shape; used only by the embedded default and tests.
 DEMO_ACCOUNT_SID = "AC" + "0" * 32
 DEMO_AUTH_TOKEN = "demo-auth-token-not-secret"
+# The shape of an API key (what signs the desk's softphone tokens); the demo one signs tokens nobody checks.
+DEMO_API_KEY_SID = "SK" + "0" * 32
+DEMO_API_KEY_SECRET = "demoapikeysecretnotsecret0000000"
+API_KEY_SID = re.compile(r"SK[0-9a-fA-F]{32}")
+API_KEY_SECRET = re.compile(r"[0-9A-Za-z]{32}")
 
 
 class SettingsError(ValueError):
@@ -54,6 +60,9 @@ class Settings:
     twilio_account_sid: str = DEMO_ACCOUNT_SID
     twilio_auth_token: str = DEMO_AUTH_TOKEN
     twilio_api_base_url: str = TWILIO_DEFAULT_API_BASE_URL
+    # An API key of the account: signs the access tokens the desk's softphone (Twilio Voice JS SDK) registers with.
+    twilio_api_key_sid: str = DEMO_API_KEY_SID
+    twilio_api_key_secret: str = DEMO_API_KEY_SECRET
     # The number residents dial; used as caller ID for callbacks and SMS.
     twilio_phone_number: str = "+441484221000"
     public_base_url: str | None = None
@@ -109,6 +118,8 @@ _ENV_NAMES: dict[str, str] = {
     "twilio_account_sid": "TWILIO_ACCOUNT_SID",
     "twilio_auth_token": "TWILIO_AUTH_TOKEN",
     "twilio_api_base_url": "TWILIO_API_BASE_URL",
+    "twilio_api_key_sid": "TWILIO_API_KEY_SID",
+    "twilio_api_key_secret": "TWILIO_API_KEY_SECRET",
     "twilio_phone_number": "TWILIO_PHONE_NUMBER",
     "public_base_url": "PUBLIC_BASE_URL",
     "secret_key": "SECRET_KEY",
@@ -174,10 +185,20 @@ _REQUIRED_IN_PRODUCTION = (
     "secret_key",
     "redis_url",
 )
+# The web app also signs the desk's softphone tokens; the worker and the command line never do (and
+# `flask twilio setup` is how a deployment gets its first API key, so it must run without one).
+_REQUIRED_FOR_THE_WEB_APP = ("twilio_api_key_sid", "twilio_api_key_secret")
+_SHAPES = {
+    "twilio_api_key_sid": (API_KEY_SID, "SK followed by 32 hexadecimal characters"),
+    "twilio_api_key_secret": (API_KEY_SECRET, "32 letters and digits, as Twilio showed it once"),
+}
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from environment variables; unset or empty variables keep their defaults."""
+def load_settings(environ: Mapping[str, str] | None = None, web: bool = False) -> Settings:
+    """Build Settings from environment variables; unset or empty variables keep their defaults.
+
+    `web`: for the web app (gunicorn, `create_app()` outside the command line), which also needs the API key.
+    """
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for attribute, env_name in _ENV_NAMES.items():
@@ -193,26 +214,37 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     token = values.get("metrics_token")
     if isinstance(token, str) and len(token) < METRICS_TOKEN_MIN_LENGTH:
         raise SettingsError(f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters long")
+    for attribute, (shape, words) in _SHAPES.items():
+        given = values.get(attribute)
+        if isinstance(given, str) and not shape.fullmatch(given):
+            # The value may be a secret: say what is wrong with it, never what it is.
+            raise SettingsError(f"{_ENV_NAMES[attribute]} must be {words}")
     settings = Settings(**values)  # type: ignore[arg-type]
     if not settings.simulator_enabled:
-        missing = [_ENV_NAMES[a] for a in _REQUIRED_IN_PRODUCTION if a not in values]
+        required = _REQUIRED_IN_PRODUCTION + (_REQUIRED_FOR_THE_WEB_APP if web else ())
+        missing = [_ENV_NAMES[a] for a in required if a not in values]
         if missing:
+            key_hint = (
+                "; `flask --app app twilio setup` creates an API key"
+                if set(missing) & {_ENV_NAMES[a] for a in _REQUIRED_FOR_THE_WEB_APP}
+                else ""
+            )
             raise SettingsError(
                 "outside simulator mode these must be set: "
                 + ", ".join(missing)
                 + " (for the local embedded default use `python3 dev.py serve` or `python3 dev.py flask …`,"
-                " or set SIMULATOR_ENABLED=true)"
+                f" or set SIMULATOR_ENABLED=true{key_hint})"
             )
     return settings
 
 
-def load_settings_or_exit(environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings_or_exit(environ: Mapping[str, str] | None = None, web: bool = False) -> Settings:
     """load_settings for a process's entry point: a missing or malformed setting ends it with one line.
 
     The message already says which variable and what to do; a traceback would only bury it.
     """
     try:
-        return load_settings(environ)
+        return load_settings(environ, web=web)
     except SettingsError as error:
         raise SystemExit(f"contact centre: {error}") from None
 

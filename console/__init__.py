@@ -1,5 +1,5 @@
 """The staff console: sign-in pages (console.auth), the JSON API advisers and supervisors use (console.api),
-and the service's front page at `/` (console.front).
+the desk softphone's access tokens (console.softphone) and the service's front page at `/` (console.front).
 
 Staff pages are GOV.UK Frontend and MOJ Frontend components on one layout (templates/console/base.html): the
 GOV.UK macros come from govuk-frontend-jinja, the CSS and JavaScript from static/vendor/ (see refresh.py there).
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from console.desk import desk_bp
     from console.front import front_bp
     from console.live import live_bp
+    from console.softphone import softphone_bp
 
     app_services = app.extensions[EXTENSION_KEY]
     # The session cookie carries the sign-in: not readable by scripts, not sent on cross-site posts, and
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(softphone_bp)
     throttle.init_app(app, app_services)
 
 

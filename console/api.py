@@ -39,6 +39,7 @@ from models import (
 )
 from routing import states
 from routing.advisers import AdviserNotFound, NotPermitted, change_state, end_overdue_wrap_ups
+from routing.answering import AnsweringRefused, set_answering
 from routing.live import ready_store
 from routing.queueing import end_entry
 from routing.states import InvalidStateRequest, StateChangeRefused
@@ -58,6 +59,7 @@ CHANGEABLE_CALLBACK_STATUSES = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDUL
 MAX_BODY_BYTES = 64 * 1024
 LONGEST_NAME = 32  # states, topics: longer text cannot be one of them
 LONGEST_MOMENT = 40  # "2026-11-25T14:00:00.000000+00:00" and then some
+LONGEST_NUMBER = 32  # a phone number as typed ("+44 (0)1484 221 000"); stored in E.164
 SOMETHING_WENT_WRONG = (
     "Something went wrong on our side. Try again; if it keeps happening, tell the service desk."
 )
@@ -195,6 +197,38 @@ def _change(adviser_id: int, user: ConsoleUser) -> ResponseReturnValue:
     return jsonify(adviser=adviser_json(adviser), changed=change is not None)
 
 
+@api_bp.post("/advisers/<int:adviser_id>/answering")
+def set_adviser_answering(adviser_id: int) -> ResponseReturnValue:
+    """Where this adviser's calls ring: `{"answers_on": "browser"|"phone", "phone_number"}` (supervisors)."""
+    user = require_supervisor()
+    body, inputs = json_body(), Inputs()
+    answers_on = inputs.text("answers_on", body.get("answers_on"), max_length=LONGEST_NAME)
+    phone_number = inputs.text("phone_number", body.get("phone_number"), max_length=LONGEST_NUMBER)
+    if answers_on is None and "answers_on" not in inputs.errors:
+        inputs.fail("answers_on", "Choose browser or phone.")
+    if inputs.errors:
+        raise field_errors(inputs.errors)
+    assert answers_on is not None
+    session = db_session()
+    try:
+        with session.begin():
+            change = set_answering(
+                session,
+                adviser_id,
+                answers_on,
+                phone_number,
+                services().settings.default_region,
+                by=f"user {user.id}",
+            )
+    except AdviserNotFound:
+        raise ApiError(404, f"No adviser with id {adviser_id}.") from None
+    except AnsweringRefused as refused:
+        raise field_errors({refused.field: refused.message}) from None
+    adviser = _adviser(session, adviser_id)
+    assert adviser is not None
+    return jsonify(adviser=adviser_json(adviser), changed=change.changed)
+
+
 @api_bp.get("/advisers")
 def list_advisers() -> ResponseReturnValue:
     require_supervisor()
@@ -285,6 +319,9 @@ def adviser_json(adviser: Adviser) -> dict[str, Any]:
         "skills": {skill.topic.value: skill.proficiency for skill in adviser.skills},
         "languages": list(adviser.languages),
         "client_identity": adviser.client_identity,
+        # Only ever sent to the adviser themself or a supervisor (who set it).
+        "answers_on": adviser.answers_on.value,
+        "phone_number": adviser.phone_number,
     }
 
 

@@ -1,14 +1,16 @@
-"""`flask advisers ...`: see advisers' states and change them from a shell (same rules as the console)."""
+"""`flask advisers ...`: see advisers' states and change them, and where they answer, from a shell (same rules
+as the console)."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from models import Adviser
+from models import Adviser, AnswersOn
 from routing.advisers import change_state, end_overdue_wrap_ups
+from routing.answering import AnsweringRefused, set_answering
 from routing.states import StateChangeRefused
 from runtime.web import services
 
@@ -50,16 +52,7 @@ def state_command(adviser: str, state: str, reason: str | None) -> None:
     app_services = services()
     with app_services.session_factory() as session:
         with session.begin():
-            adviser_id = session.scalar(
-                select(Adviser.id).where(
-                    or_(
-                        Adviser.client_identity == adviser,
-                        Adviser.id == (int(adviser) if adviser.isdigit() else -1),
-                    )
-                )
-            )
-            if adviser_id is None:
-                raise click.BadParameter(f"no adviser with id or identity {adviser!r}", param_hint="ADVISER")
+            adviser_id = _adviser_id(session, adviser)
             try:
                 change = change_state(app_services, session, adviser_id, state, reason)
             except StateChangeRefused as refused:
@@ -68,3 +61,40 @@ def state_command(adviser: str, state: str, reason: str | None) -> None:
             click.echo(f"adviser {adviser_id} is already {state}; nothing changed")
         else:
             click.echo(f"adviser {adviser_id}: {change.previous} → {change.state} ({change.reason})")
+
+
+@advisers_cli.command("answer-on")
+@click.argument("adviser")
+@click.argument("where", type=click.Choice([choice.value for choice in AnswersOn]))
+@click.option("--number", help="The phone number their calls ring (UK mobile or landline); kept for later.")
+def answer_on_command(adviser: str, where: str, number: str | None) -> None:
+    """Make ADVISER (an id or client identity) answer calls in the browser or on a phone."""
+    app_services = services()
+    with app_services.session_factory() as session, session.begin():
+        adviser_id = _adviser_id(session, adviser)
+        try:
+            change = set_answering(
+                session, adviser_id, where, number, app_services.settings.default_region, by="command line"
+            )
+        except AnsweringRefused as refused:
+            hint = "--number" if refused.field == "phone_number" else "WHERE"
+            raise click.BadParameter(refused.message, param_hint=hint) from None
+    if not change.changed:
+        click.echo(f"adviser {adviser_id} already answers on the {where}; nothing changed")
+    elif where == AnswersOn.PHONE.value:
+        # The number itself is never printed: terminals are logged and shared.
+        click.echo(f"adviser {adviser_id} now answers on their phone (calls ring the number given)")
+    else:
+        click.echo(f"adviser {adviser_id} now answers in the browser (the desk's softphone)")
+
+
+def _adviser_id(session: Session, adviser: str) -> int:
+    """The id of the adviser named by id or client identity, else a usage error naming ADVISER."""
+    adviser_id = session.scalar(
+        select(Adviser.id).where(
+            or_(Adviser.client_identity == adviser, Adviser.id == (int(adviser) if adviser.isdigit() else -1))
+        )
+    )
+    if adviser_id is None:
+        raise click.BadParameter(f"no adviser with id or identity {adviser!r}", param_hint="ADVISER")
+    return int(adviser_id)

@@ -110,6 +110,13 @@ class AdviserState(enum.StrEnum):
     CUSTOMER_AT_DESK = "customer_at_desk"
 
 
+class AnswersOn(enum.StrEnum):
+    """Where an adviser's offered calls ring: their browser (the desk's softphone) or a phone number."""
+
+    BROWSER = "browser"
+    PHONE = "phone"
+
+
 class CallOutcome(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
@@ -204,11 +211,20 @@ class LibraryClosure(Base):
 
 
 class Adviser(Base):
-    """A council adviser working from a library, reachable by browser (Twilio Client) and/or phone."""
+    """A council adviser working from a library, reachable by browser (Twilio Client) and/or phone.
+
+    `answers_on` says which one routing rings; supervisors set it, and the database refuses a choice the adviser
+    cannot be reached on (a phone without a number, a browser without a client identity).
+    """
 
     __tablename__ = "adviser"
     __table_args__ = (
         CheckConstraint("client_identity IS NOT NULL OR phone_number IS NOT NULL", name="reachable"),
+        CheckConstraint(
+            "(answers_on = 'browser' AND client_identity IS NOT NULL)"
+            " OR (answers_on = 'phone' AND phone_number IS NOT NULL)",
+            name="answers_where_reachable",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,7 +233,10 @@ class Adviser(Base):
     # BCP-47 codes of languages the adviser can help in, e.g. ["en-GB", "pl-PL"].
     languages: Mapped[list[Any]] = mapped_column(default=list)
     client_identity: Mapped[str | None] = mapped_column(String(120), unique=True)
-    phone_number: Mapped[str | None] = mapped_column(String(20))
+    phone_number: Mapped[str | None] = mapped_column(String(20))  # E.164
+    answers_on: Mapped[AnswersOn] = mapped_column(
+        _enum(AnswersOn), default=AnswersOn.BROWSER, server_default=AnswersOn.BROWSER.value
+    )
     state: Mapped[AdviserState] = mapped_column(_enum(AdviserState), default=AdviserState.OFFLINE)
     state_since: Mapped[datetime]
     state_reason: Mapped[str | None] = mapped_column(ClippedString(200))

@@ -168,7 +168,8 @@ def call_back_from_desk(
     them alone, and ring their phone once this commits; returns the queue entry. Raises CallBackRefused, or
     TransitionNotAllowed when they are not free (the database is checked before the store is touched)."""
     from callbacks.desk import DESK_CALL_BACK_REASON, offer_call_back
-    from routing.matching import Offer, address_of, start_offer
+    from routing.answering import dial_address
+    from routing.matching import Offer, start_offer
 
     if by_user.adviser_id != adviser_id:
         raise NotPermitted("advisers call back their own callbacks")
@@ -189,7 +190,7 @@ def call_back_from_desk(
     store = ready_store(services, session)
     store.add_offered(waiting_caller(entry, None, adviser.home_library.name), adviser_key(adviser_id))
     offer = Offer(
-        entry.id, f"callback-{callback_id}", entry.topic.value, None, address_of(adviser), adviser_id
+        entry.id, f"callback-{callback_id}", entry.topic.value, None, dial_address(adviser), adviser_id
     )
     after_commit(session, lambda: start_offer(services, offer))
     after_commit(session, lambda: announce(services, "callbacks", adviser_id))

@@ -1,8 +1,9 @@
 """The adviser-first legs of a callback: a kept place reached the front of the queue, or an adviser pressed
 "call now" on their desk.
 
-The adviser is rung first (routing.matching starts the leg by REST). A phone adviser hears who and why and
-presses 1; a browser adviser has seen all of it on the desk's screen pop, so answering is accepting. Then the
+The adviser is rung first (routing.matching starts the leg by REST, to /adviser for a phone, /answered for a
+browser). A phone adviser hears who and why and presses 1; a browser adviser has seen all of it on the desk's
+screen pop, so answering is accepting. Then the
 resident is rung from the council's number, through the dialler's own claim guard
 (callbacks.lifecycle.claim_for_adviser): if the dialler or another adviser is ringing them already, nobody rings
 them twice. The Dial's result settles the attempt as the dialler's are: answered → connected (and a wrap-up for
@@ -41,15 +42,10 @@ WHISPER_TIMEOUT_SECONDS = 8
 RESIDENT_RING_SECONDS = 30
 
 
-def _answered_in_a_browser() -> bool:
-    """Twilio calls the adviser's browser client:<identity>; a phone adviser's leg is to their number."""
-    return (request.form.get("To") or request.form.get("Called") or "").startswith("client:")
-
-
 @callback_leg_bp.post("/adviser")
 @twilio_adviser_webhook
 def adviser_answered() -> Response:
-    """The adviser picked up: a browser adviser rings the resident now; a phone adviser hears who and why first."""
+    """A phone adviser picked up: who and why, then 1 rings the resident."""
     app_services, session = services(), db_session()
     response = VoiceResponse()
     with session.begin():
@@ -57,9 +53,7 @@ def adviser_answered() -> Response:
         callback = session.get(Callback, found[0].callback_id) if found and found[0].callback_id else None
         if found is None or callback is None or found[0].status != QueueEntryStatus.OFFERED:
             return twiml(_offer_gone(response))
-        entry, adviser = found
-        if _answered_in_a_browser():
-            return twiml(_ring_resident(session, entry, adviser, app_services.clock.now()))
+        entry = found[0]
         waited = int((app_services.clock.now() - entry.joined_at).total_seconds())
         gather = response.gather(
             num_digits=1, timeout=WHISPER_TIMEOUT_SECONDS, action=url_for("callback_leg.dial", entry=entry.id)
@@ -71,6 +65,18 @@ def adviser_answered() -> Response:
         prompts.say_to_adviser(response, "not_accepted")
         response.hangup()
     return twiml(response)
+
+
+@callback_leg_bp.post("/answered")
+@twilio_adviser_webhook
+def browser_answered() -> Response:
+    """A browser adviser answered: the desk's screen pop showed who and why, so answering is accepting."""
+    app_services, session = services(), db_session()
+    with session.begin():
+        found = _offered_entry(session)
+        if found is None or found[0].callback_id is None:
+            return twiml(_offer_gone(VoiceResponse()))
+        return twiml(_ring_resident(session, found[0], found[1], app_services.clock.now()))
 
 
 @callback_leg_bp.post("/dial")

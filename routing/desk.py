@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callbacks.desk import DueCallback, callbacks_due_today
-from models import Adviser, AdviserState, QueueEntry, QueueEntryStatus, WrapUp
+from models import Adviser, AdviserState, AnswersOn, QueueEntry, QueueEntryStatus, WrapUp
 from routing.contacts import ScreenPop, screen_pop
 from routing.states import LABELS
 from routing.wrap_up import Options, options, to_code
@@ -79,7 +79,7 @@ def desk_view(
         name=adviser.name,
         library=adviser.home_library.name,
         client_identity=adviser.client_identity or "",
-        answers_on_phone=getattr(adviser, "answers_on", "browser") == "phone",
+        answers_on_phone=adviser.answers_on == AnswersOn.PHONE,
         state=DeskState(
             adviser.state.value,
             LABELS[adviser.state.value],

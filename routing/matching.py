@@ -24,6 +24,7 @@ from models import (
     QueueEntryStatus,
 )
 from routing.advisers import end_overdue_wrap_ups
+from routing.answering import dial_address
 from routing.engine import Assignment
 from routing.live import (
     MATCH_JOB,
@@ -55,7 +56,7 @@ class Offer:
     key: str
     topic: str
     call_sid: str | None  # None for a virtual (keep-your-place callback) entry
-    adviser_address: str  # "client:<identity>" or an E.164 number
+    adviser_address: str  # "client:<identity>" or an E.164 number, as the adviser answers (routing.answering)
     adviser_id: int
 
 
@@ -149,7 +150,7 @@ def _take_next(services: Services) -> Offer | None:
                 key=assignment.call_sid,
                 topic=entry.topic.value,
                 call_sid=call.call_sid if call is not None else None,
-                adviser_address=address_of(adviser),
+                adviser_address=dial_address(adviser),
                 adviser_id=adviser.id,
             )
 
@@ -169,10 +170,6 @@ def _offer_reason(entry: QueueEntry, assignment: Assignment) -> str:
     return f"offered queue entry {entry.id} ({assignment.reason})"[:200]
 
 
-def address_of(adviser: Adviser) -> str:
-    return f"client:{adviser.client_identity}" if adviser.client_identity else str(adviser.phone_number)
-
-
 def start_offer(services: Services, offer: Offer) -> bool:
     """Ask Twilio to connect the offer; if it can't, undo the offer so nobody is stuck."""
     base = (services.settings.public_base_url or "").rstrip("/")
@@ -185,9 +182,12 @@ def start_offer(services: Services, offer: Offer) -> bool:
                 f"{base}/voice/queue/connect?entry={offer.entry_id}",
             )
         else:
+            # A phone hears who and why and presses 1; the desk's screen pop shows them, so a browser's answer
+            # is the acceptance and rings the resident at once.
+            leg = "answered" if offer.adviser_address.startswith("client:") else "adviser"
             gateway.create_call(
                 to=offer.adviser_address,
-                url=f"{base}/voice/queue/callback/adviser?entry={offer.entry_id}",
+                url=f"{base}/voice/queue/callback/{leg}?entry={offer.entry_id}",
                 status_callback=f"{base}/voice/queue/callback/adviser-status?entry={offer.entry_id}",
                 timeout_seconds=services.settings.adviser_ring_seconds,
             )

@@ -2,10 +2,12 @@
 
 One caller's path: the menu answers with <Enqueue waitUrl=/voice/queue/wait ...>. The first hold round puts them
 in the routing queue (database + shared store) and nudges the matcher. When matched, the matcher dequeues them
-to /voice/queue/connect, which dials the adviser with a whisper (/whisper → press 1 → /accept); /dial-result
-settles it: a conversation that happened ends the call, a missed offer pauses the adviser and puts the caller
-back in their old place. A caller who presses 1 while holding keeps their place as a callback: the adviser is
-rung first (/callback/adviser), hears who and why, and presses 1 to ring the resident.
+to /voice/queue/connect, which dials the adviser where they answer: a phone with a whisper (/whisper → press 1
+→ /accept), a browser whose answer is the acceptance (/answered; the desk showed the screen pop while it rang);
+/dial-result settles it: a conversation that happened ends the call, a missed offer pauses the adviser and puts
+the caller back in their old place. A caller who presses 1 while holding keeps their place as a callback: the
+adviser is rung first, a phone hears who and why and presses 1 (/callback/adviser → /callback/dial), a browser's
+answer rings the resident at once (/callback/answered).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ivr.calls import CallAlreadyEnded, lock_call, record_call_started, record_e
 from models import (
     Adviser,
     AdviserState,
+    AnswersOn,
     Call,
     Callback,
     CallbackStatus,
@@ -442,7 +445,12 @@ def _offered_entry(session: Session) -> tuple[QueueEntry, Adviser] | None:
 @queue_bp.post("/connect")
 @twilio_webhook
 def connect() -> Response:
-    """The matcher took this caller out of the queue: ring their adviser, who hears a whisper first."""
+    """The matcher took this caller out of the queue: ring their adviser where they answer (routing.answering).
+
+    A phone hears a whisper first and presses 1. A browser shows the desk's screen pop while it rings, so taking
+    the call there (Accept in the Voice SDK) is the acceptance: its leg runs /answered, and the SDK gets the
+    queue entry as a custom parameter to match the ringing call to its screen pop.
+    """
     app_services, session = services(), db_session()
     response = VoiceResponse()
     with session.begin():
@@ -459,11 +467,12 @@ def connect() -> Response:
             timeout=app_services.settings.adviser_ring_seconds,
             answer_on_bridge=True,
         )
-        whisper = url_for("queue.whisper", entry=entry.id, _external=False)
-        if adviser.client_identity:
-            dial.client(adviser.client_identity, url=whisper)
+        if adviser.answers_on == AnswersOn.PHONE:
+            dial.number(adviser.phone_number, url=url_for("queue.whisper", entry=entry.id))
         else:
-            dial.number(adviser.phone_number, url=whisper)
+            browser = dial.client(url=url_for("queue.answered", entry=entry.id))
+            browser.identity(adviser.client_identity)
+            browser.parameter(name="entry", value=str(entry.id))
     return twiml(response)
 
 
@@ -504,14 +513,26 @@ def _offer_to_adviser(callback_leg: bool) -> Response:
 @twilio_adviser_webhook
 def accept() -> Response:
     """The adviser's key after the whisper: 1 connects them; anything else declines (the caller is offered on)."""
+    return _take_offer(accepted=request.form.get("Digits") == "1")
+
+
+@queue_bp.post("/answered")
+@twilio_adviser_webhook
+def answered() -> Response:
+    """The adviser took the call in the browser (the `<Client>` leg was answered): that is the acceptance."""
+    return _take_offer(accepted=True)
+
+
+def _take_offer(accepted: bool) -> Response:
+    """Connect an accepted offer (empty TwiML: Twilio bridges the legs); hang up the adviser's leg otherwise."""
     app_services, session = services(), db_session()
     now = app_services.clock.now()
     response = VoiceResponse()
     with session.begin():
         found = _offered_entry(session)
-        if request.form.get("Digits") == "1" and found and found[0].status == QueueEntryStatus.CONNECTED:
+        if accepted and found and found[0].status == QueueEntryStatus.CONNECTED:
             return twiml(response)  # a retry of the acceptance: still connect
-        if request.form.get("Digits") != "1" or found is None or found[0].status != QueueEntryStatus.OFFERED:
+        if not accepted or found is None or found[0].status != QueueEntryStatus.OFFERED:
             response.hangup()
             return twiml(response)
         entry, _adviser = found

@@ -1,4 +1,4 @@
-"""`flask --app app ...` commands: database, demo data, worker, retention."""
+"""`flask --app app ...` commands: database, demo data, worker, retention, the Twilio account's set-up."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ def register_cli(app: Flask) -> None:
     from console.cli import advisers_cli
     from ivr.cli import flows_cli
     from simulator.cli import sim_cli
+    from telephony.cli import twilio_cli
 
     app.cli.add_command(advisers_cli)
     app.cli.add_command(flows_cli)
+    app.cli.add_command(twilio_cli)
     # Safe in any mode: `sim run` builds its own throwaway database, Redis and simulated Twilio.
     app.cli.add_command(sim_cli)
 

@@ -71,6 +71,10 @@ DEFAULT_HOLD_MUSIC = "https://twimlets.com/holdmusic?Bucket=com.twilio.music.cla
 # The verbs Twilio runs in waitUrl TwiML (and in documents reached from it by Gather or Redirect).
 WAIT_VERBS = (Say, Play, Pause, Gather, Redirect, Leave, Hangup)
 ENDED_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+# Ringing a client identity no browser is registered as ends the leg at once, with no ringing time. Twilio's docs
+# do not name the status; its call logs show such a leg as "No Answer", 0 seconds (e.g. the log quoted in
+# github.com/twilio/voice-quickstart-server-node/issues/19), so the Dial action hears DialCallStatus=no-answer.
+UNREGISTERED_CLIENT_STATUS = "no-answer"
 
 
 def new_sid(prefix: str) -> str:
@@ -296,6 +300,8 @@ class Call:
         self.parent = parent
         self.status = "ringing"
         self.answered_by: str | None = None
+        # What <Client><Parameter> passed to a browser leg (the Voice SDK's call.customParameters).
+        self.custom_parameters: dict[str, str] = {}
         self.date_created = world.clock.now()
         self.start_time: datetime | None = None
         self.end_time: datetime | None = None
@@ -460,7 +466,12 @@ class Call:
             self._status_callback("ringing", "ringing")
             self._record("ringing", text=self.to)
             if self.to.startswith("client:"):
-                self.world.client(self.to).offers.append(self)
+                browser = self.world.registered_client(self.to)
+                if browser is None:
+                    self._record("not-registered", text=self.to)
+                    self._complete(UNREGISTERED_CLIENT_STATUS)
+                    return
+                browser.offers.append(self)
                 return
             script = self.world.phone(self.to).script
             if script.outcome in {"busy", "failed"}:
@@ -958,9 +969,17 @@ class Call:
                 return
             if isinstance(target, DialClient):
                 child = self._new_child(f"client:{target.identity}", verb.caller_id)
+                browser = self.world.registered_client(target.identity)
+                if browser is None:
+                    # No browser registered as this identity: the dial ends at once, as Twilio's does.
+                    child._record("not-registered", text=child.to)
+                    child._complete(UNREGISTERED_CLIENT_STATUS)
+                    status = UNREGISTERED_CLIENT_STATUS
+                    continue
                 child._pending_whisper_url = target.url
                 child._pending_whisper_method = target.method
-                self.world.client(target.identity).offers.append(child)
+                child.custom_parameters = dict(target.parameters)
+                browser.offers.append(child)
                 deadline = self.world.clock.now() + timedelta(seconds=verb.timeout)
                 self._dialling = _DialWait(verb, self._document_url, deadline, child=child)
                 return

@@ -1,5 +1,8 @@
 """A fake of the Twilio REST API paths this service uses, served at /fake-twilio/2010-04-01/...
 
+Calls, Queues and their Members, Messages; and for `flask twilio setup` the account's IncomingPhoneNumbers
+(list, fetch, update) and Keys (list, fetch, create).
+
 Every request is checked like Twilio would: HTTP Basic auth with AccountSid:AuthToken (401 otherwise),
 then Twilio's own OpenAPI spec (400, code 20001, otherwise). Handlers only record intent in the world
 (ring a phone, dequeue a caller, redirect or end a call); the call engine acts on it outside the request,
@@ -18,7 +21,14 @@ from werkzeug.exceptions import HTTPException
 from runtime.logging import get_logger
 from simulator.call_engine import API_VERSION, Call, RedirectCall, rfc2822
 from simulator.spec import twilio_request_errors
-from simulator.world import SentMessage, SimulatedQueue, SimulatedTwilio, SimulatorError
+from simulator.world import (
+    ApiKey,
+    IncomingNumber,
+    SentMessage,
+    SimulatedQueue,
+    SimulatedTwilio,
+    SimulatorError,
+)
 
 log = get_logger(__name__)
 EXTENSION_KEY = "simulated_twilio"
@@ -351,3 +361,110 @@ def messages(account_sid: str) -> Response:
         messaging_service_sid=form.get("MessagingServiceSid"),
     )
     return _created(message_resource(world, message))
+
+
+# -- the account's numbers (`flask twilio setup` points the council's at the app) ---------------------------
+
+# The REST fields of a number's webhooks, in the order Twilio documents them.
+NUMBER_WEBHOOK_FIELDS = (
+    "VoiceUrl",
+    "VoiceMethod",
+    "VoiceFallbackUrl",
+    "VoiceFallbackMethod",
+    "StatusCallback",
+    "StatusCallbackMethod",
+    "SmsUrl",
+    "SmsMethod",
+    "SmsFallbackUrl",
+    "SmsFallbackMethod",
+    "VoiceApplicationSid",
+    "SmsApplicationSid",
+    "TrunkSid",
+)
+
+
+def _snake(field: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in field).lstrip("_")
+
+
+def number_resource(world: SimulatedTwilio, number: IncomingNumber) -> dict[str, Any]:
+    hooks = number.webhooks
+    body: dict[str, Any] = {
+        "sid": number.sid,
+        "account_sid": world.account_sid,
+        "phone_number": number.phone_number,
+        "friendly_name": number.phone_number,
+        "api_version": API_VERSION,
+        "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+        "date_created": _when(number.date_created),
+        "date_updated": _when(world.clock.now()),
+        "uri": _uri(world, f"IncomingPhoneNumbers/{number.sid}.json"),
+    }
+    for field in NUMBER_WEBHOOK_FIELDS:
+        default = "POST" if field.endswith("Method") else None
+        body[_snake(field)] = hooks.get(field, default)
+    return body
+
+
+@fake_twilio_bp.route(f"{API}/IncomingPhoneNumbers.json", methods=["GET"])
+def incoming_numbers(account_sid: str) -> Response:
+    world = _world()
+    wanted = request.args.get("PhoneNumber")
+    with world.lock:
+        found = [
+            number_resource(world, number)
+            for number in world.incoming_numbers.values()
+            if wanted in (None, number.phone_number)
+        ]
+    return _page(world, "incoming_phone_numbers", "IncomingPhoneNumbers.json", found)
+
+
+@fake_twilio_bp.route(f"{API}/IncomingPhoneNumbers/<sid>.json", methods=["GET", "POST"])
+def one_incoming_number(account_sid: str, sid: str) -> Response:
+    world = _world()
+    try:
+        number = world.incoming_number(sid)
+    except SimulatorError:
+        return twilio_error(
+            404, 20404, f"The requested resource /IncomingPhoneNumbers/{sid}.json was not found"
+        )
+    with world.lock:
+        if request.method == "POST":
+            for field in NUMBER_WEBHOOK_FIELDS:
+                if field in request.form:
+                    number.webhooks[field] = request.form[field]
+        return jsonify(number_resource(world, number))
+
+
+# -- API keys (the desk softphone's tokens are signed with one) -------------------------------------------
+
+
+def key_resource(key: ApiKey, with_secret: bool = False) -> dict[str, Any]:
+    body = {
+        "sid": key.sid,
+        "friendly_name": key.friendly_name,
+        "date_created": _when(key.date_created),
+        "date_updated": _when(key.date_created),
+    }
+    return {**body, "secret": key.secret} if with_secret else body
+
+
+@fake_twilio_bp.route(f"{API}/Keys.json", methods=["GET", "POST"])
+def keys(account_sid: str) -> Response:
+    world = _world()
+    if request.method == "POST":
+        key = world.create_api_key(request.form.get("FriendlyName", ""))
+        return _created(key_resource(key, with_secret=True))  # the only time the secret is shown
+    with world.lock:
+        found = [key_resource(key) for key in world.api_keys.values()]
+    return _page(world, "keys", "Keys.json", found)
+
+
+@fake_twilio_bp.route(f"{API}/Keys/<sid>.json", methods=["GET"])
+def one_key(account_sid: str, sid: str) -> Response:
+    world = _world()
+    with world.lock:
+        key = world.api_keys.get(sid)
+        if key is None:
+            return twilio_error(404, 20404, f"The requested resource /Keys/{sid}.json was not found")
+        return jsonify(key_resource(key))

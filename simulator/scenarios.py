@@ -317,7 +317,7 @@ def _take_step(step: Step, call: Call, line: ScenarioLine) -> None:
     elif step.action == "hangup":
         call.hang_up()
     elif step.action == "adviser_answers":
-        line.world.client(step.value).answer(press="1")
+        line.world.client(step.value).answer()  # a browser's answer is the acceptance (no whisper, no key)
     elif step.action == "adviser_rejects":
         line.world.client(step.value).reject()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,8 +70,23 @@ def twilio_openapi() -> OpenAPI:
         if path not in _cached:
             # json, not OpenAPI.from_path: the YAML loader from_path uses rejects escapes in this file.
             document = json.loads(path.read_text(encoding="utf-8"))
-            _cached[path] = OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+            config = Config(
+                spec_validator_cls=None,
+                extra_format_validators={"phone-number": is_twilio_address},
+                extra_format_unmarshallers={"phone-number": str},
+            )
+            _cached[path] = OpenAPI.from_dict(document, config=config)
         return _cached[path]
+
+
+# Twilio's spec gives filters and To/From fields a "phone-number" format it does not define. What its API takes
+# there: an E.164 number, a partial one with * wildcards (the IncomingPhoneNumbers filter), or an address such
+# as client:alice, sip:..., whatsapp:+44.... Anything else (words, spaces, an empty string) is refused.
+_TWILIO_ADDRESS = re.compile(r"\+?[0-9*]{1,16}|[a-z]+:\S+")
+
+
+def is_twilio_address(value: object) -> bool:
+    return isinstance(value, str) and _TWILIO_ADDRESS.fullmatch(value) is not None
 
 
 class _TwilioRequest:

@@ -111,6 +111,8 @@ class DialClient:
     identity: str
     url: str | None = None
     method: str = "POST"
+    # <Parameter name value> children: the Voice SDK hands them to the browser as the call's customParameters.
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,11 @@ def _dial(element: ElementTree.Element) -> Dial:
         elif child.tag == "Client":
             identity = child.find("Identity")
             name = (identity.text or "").strip() if identity is not None else text
-            targets.append(DialClient(name, child.get("url"), _method(child)))
+            parameters = tuple(
+                (parameter.get("name", ""), parameter.get("value", ""))
+                for parameter in child.iter("Parameter")
+            )
+            targets.append(DialClient(name, child.get("url"), _method(child), parameters))
         elif child.tag == "Queue":
             targets.append(DialQueue(text, child.get("url"), _method(child), child.get("reservationSid")))
         else:

@@ -48,6 +48,8 @@ DEMO_CALLERS = (
 )
 WAITS_ALLOWED_SECONDS = (60, 300)
 UK_TIME = ZoneInfo("Europe/London")
+# A browser phone that stops its heartbeat this long stops ringing (real seconds, whatever the call clock does).
+REGISTRATION_LEASE_SECONDS = 30
 # Transcript kinds a resident would not notice; the page leaves them out.
 QUIET_KINDS = frozenset({"gather-waiting", "paused", "keys-ignored", "waiting"})
 
@@ -64,6 +66,7 @@ def init_simulator(app: Flask) -> SimulatedTwilio:
         auth_token=settings.twilio_auth_token,
         transport=RequestsTransport(),
         clock=app_services.clock,
+        phone_numbers=(settings.twilio_phone_number,),
     )
     init_fake_twilio(app, world)
     app.register_blueprint(simulator_bp)
@@ -284,13 +287,15 @@ def hang_up(call_sid: str) -> tuple[Response, int]:
 
 
 def adviser_state(identity: str) -> dict[str, Any]:
-    client = _world().client(identity)
+    client = _world().browser(identity)
     current = client.current_call
     session = db_session()
     adviser = session.scalar(select(Adviser).where(Adviser.client_identity == identity))
     session.rollback()  # a read only: don't hold the transaction (SQLite) while the page polls
     return {
         "identity": identity,
+        "registered": client.registered,
+        "muted": client.muted,
         "routing_state": adviser.state.value if adviser else None,
         "state_reason": adviser.state_reason if adviser else None,
         "offers": [
@@ -298,6 +303,7 @@ def adviser_state(identity: str) -> dict[str, Any]:
                 "sid": offer.sid,
                 "from": offer.parent.from_ if offer.parent is not None else offer.from_,
                 "ringing_since": offer.date_created.isoformat(),
+                "parameters": dict(offer.custom_parameters),
             }
             for offer in client.pending_offers
         ],
@@ -323,7 +329,7 @@ def _act_as_adviser(identity: str, act: Callable[[AdviserClient], object]) -> tu
     world = _world()
     world.run_pending()
     try:
-        act(world.client(identity))
+        act(world.browser(identity))
     except (SimulatorError, CallEnded, CallStateError) as error:
         return _problem(409, str(error))
     world.run_pending()
@@ -351,8 +357,8 @@ def adviser_sets_state(identity: str) -> tuple[Response, int]:
 
 @simulator_bp.post("/api/advisers/<identity>/answer")
 def adviser_answers(identity: str) -> tuple[Response, int]:
-    """Pick up the oldest ringing call and press 1 at the whisper, as an adviser accepting it would."""
-    return _act_as_adviser(identity, lambda client: client.answer(press="1"))
+    """Take the oldest ringing call, as Accept on the desk does: for a browser, answering is the acceptance."""
+    return _act_as_adviser(identity, lambda client: client.answer())
 
 
 @simulator_bp.post("/api/advisers/<identity>/reject")
@@ -363,6 +369,52 @@ def adviser_rejects(identity: str) -> tuple[Response, int]:
 @simulator_bp.post("/api/advisers/<identity>/hangup")
 def adviser_hangs_up(identity: str) -> tuple[Response, int]:
     return _act_as_adviser(identity, lambda client: client.hang_up())
+
+
+# -- the desk's simulated softphone: a browser phone rings only while its page keeps it registered --------------
+
+
+def _known_adviser(identity: str) -> bool:
+    session = db_session()
+    known = session.scalar(select(Adviser.id).where(Adviser.client_identity == identity)) is not None
+    session.rollback()
+    return known
+
+
+@simulator_bp.post("/api/advisers/<identity>/register")
+def adviser_registers(identity: str) -> tuple[Response, int]:
+    """An open desk (or this page) registers the adviser's browser phone for REGISTRATION_LEASE_SECONDS."""
+    if not _known_adviser(identity):
+        return _problem(404, f"no adviser has the identity {identity}")
+    _world().browser(identity).register(lease_seconds=REGISTRATION_LEASE_SECONDS)
+    return adviser_offers(identity)
+
+
+@simulator_bp.post("/api/advisers/<identity>/heartbeat")
+def adviser_heartbeat(identity: str) -> tuple[Response, int]:
+    """Renew the registration; 409 once it has lapsed, so the page registers again (and says it was offline)."""
+    browser = _world().browser(identity)
+    if not browser.registered:
+        return _problem(409, "this browser phone is not registered (its heartbeat stopped); register again")
+    browser.register(lease_seconds=REGISTRATION_LEASE_SECONDS)
+    return adviser_offers(identity)
+
+
+@simulator_bp.post("/api/advisers/<identity>/unregister")
+def adviser_unregisters(identity: str) -> tuple[Response, int]:
+    """The desk closed: calls stop ringing this browser (a <Dial><Client> to it ends at once)."""
+    _world().browser(identity).unregister()
+    return adviser_offers(identity)
+
+
+@simulator_bp.post("/api/advisers/<identity>/mute")
+def adviser_mutes(identity: str) -> tuple[Response, int]:
+    """Mute or unmute (`{"muted": true}`): only a flag here, since the simulator carries no audio."""
+    muted = (request.get_json(silent=True) or {}).get("muted")
+    if not isinstance(muted, bool):
+        return _problem(400, 'send {"muted": true} or {"muted": false}')
+    _world().browser(identity).muted = muted
+    return adviser_offers(identity)
 
 
 # -- the clock ---------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ the call engine applies that intent on the call's next step, never inside the RE
 
 from __future__ import annotations
 
+import secrets
+import string
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,6 +87,26 @@ class RestFailure:
 
 
 @dataclass
+class IncomingNumber:
+    """A phone number the simulated account owns (the council's): where Twilio sends its calls and texts."""
+
+    sid: str
+    phone_number: str
+    date_created: datetime
+    webhooks: dict[str, str] = field(default_factory=dict)  # REST field names: VoiceUrl, SmsMethod, ...
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key of the simulated account; like Twilio, the secret is shown only in the answer that made it."""
+
+    sid: str
+    friendly_name: str
+    secret: str
+    date_created: datetime
+
+
+@dataclass
 class PhoneScript:
     """What a simulated phone does when rung: answer (and press keys), ring out, be busy, voicemail."""
 
@@ -126,17 +149,49 @@ class SimulatedPhone:
 
 
 class AdviserClient:
-    """An adviser's browser phone (Twilio Client identity), offered calls by <Dial><Client> or REST."""
+    """An adviser's browser phone (Twilio Client identity), offered calls by <Dial><Client> or REST.
+
+    It rings only while registered, as a browser's Voice SDK device does: `register()` (tests, scenarios, and
+    `world.client()`) holds until `unregister()`; the desk's simulated softphone registers with a lease that its
+    heartbeat renews, measured on the world's monotonic clock (real time), never on the call clock that tests
+    and the browser phone make jump, so skipping five minutes of queue time does not close anybody's desk.
+    """
 
     def __init__(self, world: SimulatedTwilio, identity: str) -> None:
         self.world = world
         self.identity = identity
         self.offers: list[Call] = []
         self.current_call: Call | None = None
+        self.muted = False  # the simulated softphone's mute button; the simulator carries no audio
+        self._registered = False
+        self._lease_until: float | None = None
 
     @property
     def address(self) -> str:
         return f"client:{self.identity}"
+
+    @property
+    def registered(self) -> bool:
+        with self.world.lock:
+            if (
+                self._registered
+                and self._lease_until is not None
+                and self.world.monotonic() >= self._lease_until
+            ):
+                self._registered, self._lease_until = False, None  # the heartbeat stopped: the desk is gone
+            return self._registered
+
+    def register(self, lease_seconds: float | None = None) -> AdviserClient:
+        """Open this browser phone: it rings from now on, for `lease_seconds` (renew by calling again) or until
+        `unregister()`."""
+        with self.world.lock:
+            self._registered = True
+            self._lease_until = None if lease_seconds is None else self.world.monotonic() + lease_seconds
+        return self
+
+    def unregister(self) -> None:
+        with self.world.lock:
+            self._registered, self._lease_until = False, None
 
     @property
     def pending_offers(self) -> list[Call]:
@@ -150,7 +205,7 @@ class AdviserClient:
         if not offers:
             raise SimulatorError(f"nothing is ringing for {self.address}")
         call = offers[0]
-        self.current_call = call
+        self.current_call, self.muted = call, False  # every call starts unmuted, as in the Voice SDK
         call.answer_as_client(press)
         return call
 
@@ -185,12 +240,16 @@ class SimulatedTwilio:
         auth_token: str,
         transport: WebhookTransport,
         clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        phone_numbers: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.transport = transport
         self.clock: Clock = clock or SystemClock()
+        # Real elapsed time, for leases that must not follow the call clock's jumps (browser registrations).
+        self.monotonic = monotonic
         self.lock = threading.RLock()
         self.calls: dict[str, Call] = {}
         self.queues: dict[str, SimulatedQueue] = {}
@@ -199,6 +258,12 @@ class SimulatedTwilio:
         self.clients: dict[str, AdviserClient] = {}
         self.rest_failures: list[RestFailure] = []
         self._outbound_to_start: list[Call] = []
+        # Numbers start with no webhooks, as a newly bought one does: `flask twilio setup` points them at the app.
+        self.incoming_numbers: dict[str, IncomingNumber] = {}
+        for number in phone_numbers:
+            owned = IncomingNumber(new_sid("PN"), number, self.clock.now())
+            self.incoming_numbers[owned.sid] = owned
+        self.api_keys: dict[str, ApiKey] = {}
 
     # -- building blocks -------------------------------------------------------------------------
 
@@ -210,9 +275,24 @@ class SimulatedTwilio:
             return self.phones.setdefault(number, SimulatedPhone(number))
 
     def client(self, identity: str) -> AdviserClient:
+        """This adviser's browser phone, open (registered) so it rings: `world.client("alice").answer()`."""
+        browser = self.browser(identity)
+        with self.lock:
+            if not browser.registered:
+                browser.register()
+        return browser
+
+    def browser(self, identity: str) -> AdviserClient:
+        """This adviser's browser phone as it is, open or not (what the simulator's pages show)."""
         identity = identity.removeprefix("client:")
         with self.lock:
             return self.clients.setdefault(identity, AdviserClient(self, identity))
+
+    def registered_client(self, identity: str) -> AdviserClient | None:
+        """The browser registered as this identity, or None: then Twilio has nothing to ring."""
+        with self.lock:
+            browser = self.clients.get(identity.removeprefix("client:"))
+            return browser if browser is not None and browser.registered else None
 
     def register(self, call: Call) -> Call:
         with self.lock:
@@ -385,6 +465,23 @@ class SimulatedTwilio:
             call = self.calls[member.call_sid]
             call.post_instruction(Dequeue(queue_sid, url, method))
             return call
+
+    # -- the account's numbers and keys -------------------------------------------------------
+
+    def incoming_number(self, sid: str) -> IncomingNumber:
+        with self.lock:
+            if sid not in self.incoming_numbers:
+                raise SimulatorError(f"no incoming phone number {sid}")
+            return self.incoming_numbers[sid]
+
+    def create_api_key(self, friendly_name: str) -> ApiKey:
+        secret = "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(32)
+        )  # Twilio's shape
+        key = ApiKey(new_sid("SK"), friendly_name, secret, self.clock.now())
+        with self.lock:
+            self.api_keys[key.sid] = key
+        return key
 
     # -- messages --------------------------------------------------------------------------------
 

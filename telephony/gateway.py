@@ -83,6 +83,37 @@ class QueueMember:
     wait_time: int
 
 
+@dataclass(frozen=True)
+class IncomingNumber:
+    """One of the account's phone numbers and where Twilio sends what it receives (REST field names)."""
+
+    sid: str
+    phone_number: str
+    webhooks: dict[str, str | None]  # VoiceUrl, VoiceMethod, ..., VoiceApplicationSid, TrunkSid
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    sid: str
+    secret: str  # Twilio shows it in this answer only
+
+
+# A number's webhook settings as REST fields, and the attribute twilio-python gives each on the resource.
+NUMBER_WEBHOOK_ATTRIBUTES = {
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+    "SmsUrl": "sms_url",
+    "SmsMethod": "sms_method",
+    "VoiceApplicationSid": "voice_application_sid",
+    "SmsApplicationSid": "sms_application_sid",
+    "TrunkSid": "trunk_sid",
+}
+
+
 class TelephonyGateway:
     """Thin, typed wrapper over the official client for the handful of REST calls the service makes."""
 
@@ -229,6 +260,54 @@ class TelephonyGateway:
             body=body,
         )
         return str(message.sid)
+
+    # -- the account's set-up (`flask twilio setup`) -------------------------------------------------------
+
+    def find_incoming_number(self, phone_number: str) -> IncomingNumber | None:
+        """The account's number `phone_number` (E.164) with its webhooks, or None if the account has no such one."""
+        found = self._call(
+            "list incoming phone numbers",
+            self._account.incoming_phone_numbers.list,
+            phone_number=phone_number,
+            limit=20,
+            page_size=20,
+        )
+        for number in found:  # the filter also matches partial numbers: keep only the very one
+            if number.phone_number == phone_number:
+                return _incoming_number(number)
+        return None
+
+    def update_incoming_number(self, sid: str, webhooks: dict[str, str]) -> IncomingNumber:
+        """Set some of a number's webhooks, given by REST field name (VoiceUrl=..., VoiceMethod=POST, ...)."""
+        options = {NUMBER_WEBHOOK_ATTRIBUTES[field]: value for field, value in webhooks.items()}
+        number = self._call(
+            "update incoming phone number", self._account.incoming_phone_numbers(sid).update, **options
+        )
+        return _incoming_number(number)
+
+    def api_key_exists(self, sid: str) -> bool:
+        try:
+            self._call("fetch API key", self._account.keys(sid).fetch)
+        except TelephonyError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+    def api_key_sids_named(self, friendly_name: str) -> list[str]:
+        keys = self._call("list API keys", self._account.keys.list, page_size=1000)
+        return [str(key.sid) for key in keys if key.friendly_name == friendly_name]
+
+    def create_api_key(self, friendly_name: str) -> NewApiKey:
+        key = self._call("create API key", self._account.new_keys.create, friendly_name=friendly_name)
+        return NewApiKey(str(key.sid), str(key.secret))
+
+
+def _incoming_number(number: Any) -> IncomingNumber:
+    webhooks = {
+        field: getattr(number, attribute, None) for field, attribute in NUMBER_WEBHOOK_ATTRIBUTES.items()
+    }
+    return IncomingNumber(str(number.sid), str(number.phone_number), webhooks)
 
 
 def _call_record(call: Any) -> CallRecord:

@@ -31,6 +31,7 @@ from flask_wtf import FlaskForm
 
 from callbacks.desk import CallBackRefused
 from console.auth import LogoutForm
+from console.softphone import softphone_options
 from routing import advisers
 from routing.desk import DeskView, desk_view
 from routing.states import StateChangeRefused, TransitionNotAllowed
@@ -128,12 +129,7 @@ def _render_page(
     context = _context(view, submitted, errors)
     context["fragments"] = _fragments(view, submitted, errors)
     context["logout_form"] = LogoutForm()
-    context["softphone"] = {
-        "mode": "simulated" if settings.simulator_enabled else "twilio",
-        "identity": view.client_identity,
-        "token_url": url_for("softphone.token") if "softphone.token" in current_app.view_functions else "",
-        "simulator_base": "/simulator/api" if settings.simulator_enabled else "",
-    }
+    context["softphone"] = softphone_options(settings, view.client_identity)
     return render_template("desk/page.html", **context), status
 
 

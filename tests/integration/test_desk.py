@@ -62,7 +62,13 @@ def adviser(line: CouncilLine, name: str = TOM) -> Adviser:
 
 
 def desk_client(line: CouncilLine, username: str = "tom"):  # type: ignore[no-untyped-def]
-    return signed_in(line.live.app, user(line, username))
+    """Signed in at the desk, with its browser phone open (as desk.js registers it in the simulator)."""
+    signed = user(line, username)
+    with line.live.services.session_factory() as session:
+        found = session.get(Adviser, signed.adviser_id) if signed.adviser_id else None
+        if found is not None and found.client_identity:
+            line.world.client(found.client_identity)
+    return signed_in(line.live.app, signed)
 
 
 def csrf(client, path: str = "/console/desk") -> str:  # type: ignore[no-untyped-def]
@@ -166,7 +172,7 @@ def test_after_the_conversation_the_adviser_codes_it_and_an_unfinished_one_is_ke
     line.world.phone(RESIDENT)
     call = caller_keys_a_reference(line)
     line.settle()
-    line.world.client(client_identity_for(TOM)).answer(press="1")
+    line.world.client(client_identity_for(TOM)).answer()
     assert call.bridged_with is not None
     call.hang_up()
     line.settle()
@@ -200,7 +206,7 @@ def test_after_the_conversation_the_adviser_codes_it_and_an_unfinished_one_is_ke
     # A second call the adviser does not code before the wrap-up time runs out: kept, uncoded, still listed.
     call = caller_keys_a_reference(line, from_="+447400123499")
     line.settle()
-    line.world.client(client_identity_for(TOM)).answer(press="1")
+    line.world.client(client_identity_for(TOM)).answer()
     call.hang_up()
     line.settle()
     assert end_wrap_up_now(line.live.services, adviser(line).id)

@@ -11,6 +11,7 @@ from models import (
     Adviser,
     AdviserSkill,
     AdviserState,
+    AnswersOn,
     Call,
     Callback,
     CallbackStatus,
@@ -79,9 +80,37 @@ def test_adviser_must_be_reachable_by_browser_or_phone(db):
         db.flush()
 
 
+@pytest.mark.parametrize(
+    ("answers_on", "where"),
+    [
+        (AnswersOn.PHONE, {"client_identity": "adviser-no-phone"}),
+        (AnswersOn.BROWSER, {"phone_number": "+441484000002"}),
+    ],
+)
+def test_an_adviser_answers_only_where_they_can_be_reached(db, answers_on, where):
+    library = _library(db)
+    db.add(Adviser(name="Unreachable", home_library=library, answers_on=answers_on, state_since=NOW, **where))
+    with pytest.raises(IntegrityError):
+        db.flush()
+
+
+def test_an_adviser_answers_in_the_browser_unless_told_otherwise(db):
+    library = _library(db)
+    adviser = Adviser(name="B", home_library=library, client_identity="adviser-b", state_since=NOW)
+    db.add(adviser)
+    db.flush()
+    assert adviser.answers_on is AnswersOn.BROWSER
+
+
 def test_adviser_state_is_one_of_the_known_states(db):
     library = _library(db)
-    adviser = Adviser(name="A", home_library=library, phone_number="+441484000001", state_since=NOW)
+    adviser = Adviser(
+        name="A",
+        home_library=library,
+        phone_number="+441484000001",
+        answers_on=AnswersOn.PHONE,
+        state_since=NOW,
+    )
     db.add(adviser)
     db.flush()
     assert adviser.state is AdviserState.OFFLINE

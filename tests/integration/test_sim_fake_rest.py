@@ -165,6 +165,7 @@ def council() -> Iterator[LiveCouncil]:
 def test_a_resident_is_queued_dequeued_through_the_rest_api_and_bridged_to_alice(
     council: LiveCouncil,
 ) -> None:
+    alice = council.world.client("alice")  # her browser phone is open: calls to her ring
     call = council.world.place_call(from_=RESIDENT, to=COUNCIL_NUMBER, url="/voice/incoming")
     call.press("1")
     assert call.in_queue
@@ -176,7 +177,6 @@ def test_a_resident_is_queued_dequeued_through_the_rest_api_and_bridged_to_alice
     council.adviser_free = True
     call.wait(5)  # the next waitUrl round dequeues at once; alice's browser then rings (up to 20 s)
 
-    alice = council.world.client("alice")
     assert [offer.parent for offer in alice.pending_offers] == [call]
     assert council.queue_results == ["redirected"]
     alice.answer(press="1")

@@ -53,7 +53,7 @@ def test_a_menu_that_fails_queues_the_caller_where_routing_sees_them_and_an_advi
     assert entry.topic.value == "general" and "fallback:error" in entry.priority_reasons
 
     line.settle()
-    line.world.client(TOM).answer(press="1")
+    line.world.client(TOM).answer()
     assert call.bridged_with is not None
     _no_wait_twiml_refused(call)
 
@@ -89,7 +89,7 @@ def test_hold_rounds_that_fail_keep_the_caller_in_the_queue_and_their_wait_count
 
     assert line.make_available([TOM]) == []
     line.settle()
-    line.world.client(TOM).answer(press="1")
+    line.world.client(TOM).answer()
     assert call.bridged_with is not None
 
 
@@ -109,17 +109,17 @@ def test_pressing_1_at_the_hold_apology_books_a_callback_and_ends_the_call_clean
     _no_wait_twiml_refused(call)
 
 
-def test_a_failing_whisper_hangs_up_the_adviser_and_the_caller_keeps_their_place(line, monkeypatch):
+def test_a_failing_acceptance_hangs_up_the_adviser_and_the_caller_keeps_their_place(line, monkeypatch):
     def broken(*_args, **_kwargs):
-        raise RuntimeError("whisper broke")
+        raise RuntimeError("acceptance broke")
 
-    monkeypatch.setattr(routing.views, "_offer_to_adviser", broken)
+    monkeypatch.setattr(routing.views, "_take_offer", broken)
     assert line.make_available([TOM]) == []
     call = line.world.place_call(to=line.council_number, url=line.incoming_url, from_=RESIDENT)
     call.press("1")
     call.press("0")
     line.settle()
-    line.world.client(TOM).answer(press="1")
+    line.world.client(TOM).answer()
     call.wait(15)  # the caller's leg hears how the dial ended, then holds again
     assert call.bridged_with is None and not call.ended
     assert call.in_queue

@@ -68,11 +68,14 @@ def test_a_caller_reaches_a_free_adviser_with_the_skill_not_one_without(line):
     call = queue_for_council_tax(line)
     line.settle()
     assert offers_for(line, "Gurpreet Sandhu") == []
-    assert len(offers_for(line, "Tom Hirst")) == 1
-    line.world.client(client_identity_for("Tom Hirst")).answer(press="1")  # hears the whisper, presses 1
-    assert call.bridged_with is not None
-    heard_by_adviser = " ".join(call.bridged_with.heard).lower()
-    assert "council tax" in heard_by_adviser and "1 2 3 4 5 6 7 8" in heard_by_adviser
+    [ringing] = offers_for(line, "Tom Hirst")
+    [entry] = entries(line)
+    assert ringing.custom_parameters == {"entry": str(entry.id)}, (
+        "the desk matches the call to its screen pop"
+    )
+    line.world.client(client_identity_for("Tom Hirst")).answer()  # Accept on the desk: no whisper, no key
+    assert call.bridged_with is ringing
+    assert ringing.heard == [], "the screen pop told the adviser who is calling; nothing is spoken to them"
     [entry] = entries(line)
     assert entry.status == QueueEntryStatus.CONNECTED
     assert adviser(line, "Tom Hirst").state == AdviserState.ON_CALL
@@ -91,9 +94,8 @@ def test_a_polish_caller_waits_for_a_polish_speaker_next_door_rather_than_an_eng
     assert offers_for(line, "Tom Hirst") == []
     assert len(offers_for(line, "Anna Wiśniewska")) == 1
     offer = offers_for(line, "Anna Wiśniewska")[0]
-    line.world.client(client_identity_for("Anna Wiśniewska")).answer(press="1")
-    assert "in polish" in " ".join(offer.heard).lower()
-    assert call.bridged_with is not None
+    line.world.client(client_identity_for("Anna Wiśniewska")).answer()
+    assert call.bridged_with is offer
 
 
 def test_widening_reaches_a_neighbouring_library_after_the_first_stage(line):
@@ -121,7 +123,7 @@ def test_an_adviser_who_does_not_answer_is_paused_and_the_caller_goes_to_the_nex
     assert offers_for(line, first) == []
     assert len(offers_for(line, second)) == 1
     assert "you keep your place" in " ".join(call.heard).lower()
-    line.world.client(client_identity_for(second)).answer(press="1")
+    line.world.client(client_identity_for(second)).answer()
     assert call.bridged_with is not None
     [entry] = entries(line)
     assert entry.status == QueueEntryStatus.CONNECTED
@@ -132,7 +134,7 @@ def test_the_wait_is_announced_as_an_honest_range_once_there_is_history(line):
     make_available(line, "Tom Hirst")
     first = queue_for_council_tax(line, from_="+447400000001")
     line.settle()
-    line.world.client(client_identity_for("Tom Hirst")).answer(press="1")
+    line.world.client(client_identity_for("Tom Hirst")).answer()
     assert first.bridged_with is not None
     second = queue_for_council_tax(line, from_="+447400000002")
     heard = " ".join(second.heard).lower()
@@ -184,8 +186,9 @@ def test_pressing_1_while_holding_keeps_the_place_as_a_callback_and_the_adviser_
     line.settle()
     tom = line.world.client(client_identity_for("Tom Hirst"))
     [ringing] = tom.pending_offers
-    tom.answer()
-    assert "calling the resident now" in " ".join(ringing.heard).lower()
+    tom.answer()  # the desk showed who and why: answering rings the resident, no key to press
+    assert ringing.heard[0] == "Calling the resident now."
+    assert not any("press 1" in phrase.lower() for phrase in ringing.heard)
     line.settle()
     with line.live.services.session_factory() as session:
         callback = session.scalars(select(Callback)).one()

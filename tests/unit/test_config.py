@@ -5,6 +5,14 @@ import pytest
 from config import DEFAULT_SQLITE_URL, SettingsError, env_documentation, load_settings
 
 SIMULATOR = {"SIMULATOR_ENABLED": "true"}
+# Settings whose shape is checked: a value of the right shape for each.
+SHAPED = {"TWILIO_API_KEY_SID": "SK" + "1f" * 16, "TWILIO_API_KEY_SECRET": "Abc123" * 5 + "xy"}
+PRODUCTION = {
+    "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
+    "TWILIO_AUTH_TOKEN": "a-real-auth-token",
+    "SECRET_KEY": "s" * 64,
+    "REDIS_URL": "redis://cache:6379/0",
+}
 
 
 def test_embedded_default_needs_no_environment_beyond_simulator_mode():
@@ -37,6 +45,8 @@ def test_every_documented_variable_is_read():
             environ[name], expected[attribute] = ("0", False) if default else ("1", True)
         elif isinstance(default, int):
             environ[name], expected[attribute] = str(default + 7), default + 7
+        elif name in SHAPED:
+            environ[name] = expected[attribute] = SHAPED[name]
         else:
             environ[name] = expected[attribute] = f"configured-{attribute}"
     environ["SIMULATOR_ENABLED"], expected["simulator_enabled"] = "no", False
@@ -86,3 +96,33 @@ def test_the_statement_timeout_can_be_turned_off():
     assert (
         load_settings({**SIMULATOR, "DATABASE_STATEMENT_TIMEOUT_MS": "0"}).database_statement_timeout_ms == 0
     )
+
+
+def test_the_web_app_also_needs_the_softphone_api_key_and_says_how_to_get_one():
+    assert load_settings(PRODUCTION).twilio_api_key_sid.startswith("SK"), "the worker and commands need none"
+    with pytest.raises(SettingsError) as error:
+        load_settings(PRODUCTION, web=True)
+    message = str(error.value)
+    assert "TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET" in message
+    assert "TWILIO_ACCOUNT_SID" not in message
+    assert "flask --app app twilio setup" in message
+    configured = load_settings({**PRODUCTION, **SHAPED}, web=True)
+    assert (configured.twilio_api_key_sid, configured.twilio_api_key_secret) == (
+        SHAPED["TWILIO_API_KEY_SID"],
+        SHAPED["TWILIO_API_KEY_SECRET"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("TWILIO_API_KEY_SID", "AC" + "1" * 32),  # the account SID in the key's place
+        ("TWILIO_API_KEY_SID", "SK123"),
+        ("TWILIO_API_KEY_SECRET", "too-short"),
+        ("TWILIO_API_KEY_SECRET", "has spaces and is long enough 12"),
+    ],
+)
+def test_a_malformed_api_key_is_refused_without_repeating_the_value(name, raw):
+    with pytest.raises(SettingsError, match=name) as error:
+        load_settings({**SIMULATOR, name: raw})
+    assert raw not in str(error.value)

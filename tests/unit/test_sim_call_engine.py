@@ -602,8 +602,8 @@ def test_an_adviser_browser_is_offered_the_call_and_bridged_when_it_answers(
     response.append(dial)
     app.route("/voice/incoming", twiml(response))
     app.route("/voice/dial-done", says("Thanks for calling."))
+    alice = world.client("alice")  # her browser phone is open (registered)
     call = ring(world)
-    alice = world.client("alice")
     assert [offer.parent for offer in alice.pending_offers] == [call]
 
     leg = alice.answer()
@@ -623,13 +623,105 @@ def test_a_browser_that_does_not_answer_times_the_dial_out(world: SimulatedTwili
     response.append(dial)
     app.route("/voice/incoming", twiml(response))
     app.route("/voice/dial-done", says("Nobody is free."))
+    alice = world.client("alice")
     call = ring(world)
+    assert len(alice.pending_offers) == 1
+    before = world.clock.now()
 
     call.wait(25)
 
     assert app.requests_to("/voice/dial-done")[0]["DialCallStatus"] == "no-answer"
-    assert world.client("alice").pending_offers == []
+    assert world.clock.now() - before >= timedelta(seconds=20), "it rang for the dial's whole timeout"
+    assert alice.pending_offers == []
     assert "Nobody is free." in call.heard
+
+
+def _dial_alice(app: TinyApp, parameters: dict[str, str] | None = None) -> None:
+    response = VoiceResponse()
+    dial = Dial(action="/voice/dial-done", timeout=20)
+    client = dial.client()
+    client.identity("alice")
+    for name, value in (parameters or {}).items():
+        client.parameter(name=name, value=value)
+    response.append(dial)
+    app.route("/voice/incoming", twiml(response))
+    app.route("/voice/dial-done", says("Nobody is free."))
+
+
+def test_a_browser_nobody_has_open_is_not_rung_and_the_dial_ends_at_once(
+    world: SimulatedTwilio, app: TinyApp, clock: ControllableClock
+) -> None:
+    _dial_alice(app)
+    before = clock.now()
+
+    call = ring(world)
+
+    done = app.requests_to("/voice/dial-done")[0]
+    assert done["DialCallStatus"] == "no-answer"
+    assert clock.now() - before < timedelta(seconds=5), "no ringing time, unlike a browser that is open"
+    assert world.browser("alice").pending_offers == []
+    assert world.call(done["DialCallSid"]).events("not-registered")
+    assert "Nobody is free." in call.heard
+
+
+def test_a_browser_rings_only_while_registered_and_stops_when_its_page_closes(
+    world: SimulatedTwilio, app: TinyApp
+) -> None:
+    _dial_alice(app)
+    alice = world.browser("alice")
+    assert not alice.registered, "nobody's browser phone is open until they open it"
+    alice.register()
+    ring(world)
+    assert len(alice.pending_offers) == 1
+    alice.reject()
+
+    alice.unregister()
+    ring(world, from_="+447700900999")
+    assert alice.pending_offers == []
+    assert [r["DialCallStatus"] for r in app.requests_to("/voice/dial-done")] == ["busy", "no-answer"]
+
+
+def test_a_registration_lease_lapses_on_real_time_not_on_the_call_clock(
+    app: TinyApp, clock: ControllableClock
+):
+    """The desk's heartbeat keeps a lease on the world's monotonic clock, so skipping queue time closes no desk."""
+    elapsed = [0.0]
+    world = SimulatedTwilio(
+        base_url="https://ivr.kirklees.test",
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        clock=clock,
+        transport=WsgiTransport(app.flask),
+        monotonic=lambda: elapsed[0],
+    )
+    alice = world.browser("alice").register(lease_seconds=30)
+    clock.advance(3600)
+    assert alice.registered and world.registered_client("alice") is alice
+    elapsed[0] = 29.0
+    alice.register(lease_seconds=30)  # a heartbeat renews it
+    elapsed[0] = 58.0
+    assert alice.registered
+    elapsed[0] = 59.0
+    assert not alice.registered and world.registered_client("alice") is None
+
+
+def test_a_browser_gets_the_client_parameters_the_sdk_would_hand_it(world: SimulatedTwilio, app: TinyApp):
+    _dial_alice(app, {"entry": "42"})
+    alice = world.client("alice")
+    ring(world)
+    assert alice.pending_offers[0].custom_parameters == {"entry": "42"}
+
+
+def test_a_rest_call_to_a_browser_nobody_has_open_ends_unanswered_at_once(
+    world: SimulatedTwilio, app: TinyApp
+) -> None:
+    app.route("/voice/callback-leg", says("Ring the resident?"))
+    call = world.create_outbound_call(
+        to="client:alice", from_=COUNCIL_NUMBER, url="https://ivr.kirklees.test/voice/callback-leg"
+    )
+    world.run_pending()
+    assert call.status == "no-answer"
+    assert app.requests_to("/voice/callback-leg") == []
 
 
 def test_dialling_a_queue_bridges_with_the_caller_at_its_head(world: SimulatedTwilio, app: TinyApp) -> None:

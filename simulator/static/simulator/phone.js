@@ -4,6 +4,8 @@
 
 (function () {
   const POLL_MS = 700;
+  // The chosen adviser's browser phone stays registered while this page renews it (the lease is 30 s).
+  const HEARTBEAT_MS = 10000;
   // Twilio ends a keypad entry after a pause; the page does the same before sending the keys together.
   const KEY_PAUSE_MS = 1200;
   const api = "/simulator/api";
@@ -322,6 +324,7 @@
       : "";
     let status = state.offers.length ? state.offers.length + " call(s) ringing." : "No calls ringing.";
     if (onCall) status = current.bridged_with ? "Talking to " + current.bridged_with + "." : "On a call.";
+    else if (!state.registered) status = "Browser phone closed: calls do not ring here.";
     $("adviser-status").textContent = status;
     const heard = $("adviser-heard");
     heard.replaceChildren();
@@ -349,14 +352,41 @@
     }
   }
 
-  $("adviser-identity").addEventListener("change", (changed) => {
+  function adviserPath(identity, action) {
+    return "/advisers/" + encodeURIComponent(identity) + action;
+  }
+
+  function closeBrowserPhone(identity) {
+    // sendBeacon still goes out while the page is closing; fetch might not.
+    if (identity) navigator.sendBeacon(api + adviserPath(identity, "/unregister"));
+  }
+
+  async function keepBrowserPhoneOpen() {
+    if (!adviserIdentity) return;
+    try {
+      renderAdviser(await send("POST", adviserPath(adviserIdentity, "/heartbeat")));
+    } catch (error) {
+      // The lease lapsed (the computer slept, say): open it again.
+      renderAdviser(await send("POST", adviserPath(adviserIdentity, "/register")));
+    }
+  }
+
+  $("adviser-identity").addEventListener("change", async (changed) => {
+    closeBrowserPhone(adviserIdentity);
     adviserIdentity = changed.target.value;
     lastAdviserJson = "";
     if (!adviserIdentity) {
       $("adviser-status").textContent = "Choose an adviser to see the calls offered to them.";
+      return;
     }
-    poll();
+    showError("");
+    try {
+      renderAdviser(await send("POST", adviserPath(adviserIdentity, "/register")));
+    } catch (error) {
+      showError(error.message);
+    }
   });
+  window.addEventListener("pagehide", () => closeBrowserPhone(adviserIdentity));
   $("adviser-set-state").addEventListener("click", async () => {
     if (!adviserIdentity) return;
     showError("");
@@ -387,4 +417,5 @@
 
   setControls();
   setInterval(poll, POLL_MS);
+  setInterval(() => keepBrowserPhoneOpen().catch((error) => showError(error.message)), HEARTBEAT_MS);
 })();

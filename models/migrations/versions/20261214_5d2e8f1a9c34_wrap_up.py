@@ -2,7 +2,7 @@
 call-backs offered directly to one adviser, and calls found by caller number
 
 Revision ID: 5d2e8f1a9c34
-Revises: 3c1f2a9b8d70
+Revises: 72f1584e6a25
 Create Date: 2026-12-07 02:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5d2e8f1a9c34"
-down_revision: str | None = "3c1f2a9b8d70"
+down_revision: str | None = "72f1584e6a25"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
