@@ -131,8 +131,8 @@ def test_the_navigation_shows_each_role_only_its_pages(app: Flask, council, monk
     monkeypatch.setattr(navigation, "CONSOLE_PAGES", (*navigation.CONSOLE_PAGES, wallboard))
 
     adviser = signed_in(app, council["aisha"]).get("/console/").get_data(as_text=True)
-    # The council's name (the front page), the service's name and Home (the console's home, shown now).
-    assert parsed(adviser).header_links == ["/", "/console/", "/console/"]
+    # The council's name (the front page), the service's name, Home (the console's home, shown now) and Desk.
+    assert parsed(adviser).header_links == ["/", "/console/", "/console/", "/console/desk"]
     assert re.search(r'href="/console/"\s+aria-current="page"', adviser)
     assert "Wallboard" not in adviser and "Aisha Khan (adviser)" in adviser
 
