@@ -79,6 +79,14 @@ class ConsoleUser(UserMixin):  # type: ignore[misc]
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
 
+def sign_in_time() -> datetime:
+    """Now, as sign-ins are timed: the services' clock, except that the simulator's clock, which a tester jumps
+    ahead to try Christmas Day, must not sign everyone out; sign-ins follow the real time there."""
+    clock = services().clock
+    wall_now = getattr(clock, "wall_now", None)
+    return wall_now() if callable(wall_now) else clock.now()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -110,7 +118,7 @@ def load_user(token: str) -> ConsoleUser | None:
     if not token or len(token) > 100:  # a cookie from before sign-ins were rows held the user id: not valid
         return None
     app_services = services()
-    oldest = app_services.clock.now() - timedelta(hours=app_services.settings.console_session_hours)
+    oldest = sign_in_time() - timedelta(hours=app_services.settings.console_session_hours)
     # Its own short session, so the request's session starts with no transaction open.
     with app_services.session_factory() as session:
         user = session.scalar(
@@ -187,7 +195,7 @@ def login() -> ResponseReturnValue:
             if check_password(user, form.password.data) and user is not None:
                 if _hasher.check_needs_rehash(user.password_hash):
                     user.password_hash = _hasher.hash(form.password.data)
-                console_user = start_console_session(session, user, app_services.clock.now())
+                console_user = start_console_session(session, user, sign_in_time())
             else:
                 console_user = None
         if console_user is not None:
@@ -222,7 +230,7 @@ def logout() -> ResponseReturnValue:
         if current_user.is_authenticated:
             app_services = services()
             with app_services.session_factory.begin() as session:
-                end_console_session(session, current_user.session_token, app_services.clock.now())
+                end_console_session(session, current_user.session_token, sign_in_time())
             _close_live_streams(current_user.session_token)
             log.info("console.signed_out", user_id=current_user.id)
         logout_user()

@@ -89,7 +89,8 @@ def stream(
                 continue
             last_sent = time.monotonic()
             yield sse(str(data.get("kind", "changed")), data)
-    except redis.RedisError:
+    except (redis.RedisError, OSError, ValueError):
+        # Redis went away, or the process is closing its connections (shutdown): the browser reconnects.
         log.warning("live.stream_lost_redis")
     finally:
         pubsub.close()

@@ -30,6 +30,10 @@ class SimulatedClock:
         with self._lock:
             return datetime.now(UTC) + self._offset
 
+    def wall_now(self) -> datetime:
+        """The real time, whatever has been skipped: for what must not jump with the calls (sign-ins)."""
+        return datetime.now(UTC)
+
     @property
     def skipped(self) -> timedelta:
         """How far this clock runs ahead of (or behind, after `set()` to the past) the real clock."""

@@ -190,20 +190,33 @@ function enhance(scope) {
 }
 
 function tickCountdowns() {
+  // Counted from the server's "now" when the fragment was drawn: the simulator's clock may run ahead of ours.
   document.querySelectorAll("[data-countdown-to]").forEach((element) => {
-    const left = Math.max(0, Math.round((new Date(element.dataset.countdownTo) - Date.now()) / 1000));
+    if (!element.dataset.drawnAt) element.dataset.drawnAt = String(Date.now());
+    const total = new Date(element.dataset.countdownTo) - new Date(element.dataset.serverNow);
+    const left = Math.max(0, Math.round((total - (Date.now() - Number(element.dataset.drawnAt))) / 1000));
     element.textContent = left === 1 ? "1 second" : left + " seconds";
   });
 }
 
 // -- the call and the softphone ---------------------------------------------------------------------------
 
-function noticeOffer() {
+function offerPop() {
   const pop = document.querySelector("[data-pop-entry]");
-  const entry = pop && pop.dataset.popKind === "offer" ? pop.dataset.popEntry : null;
-  if (entry && entry !== lastOfferEntry) {
-    announcer.textContent = "Incoming call: " + pop.dataset.popSummary + ".";
-  }
+  return pop && pop.dataset.popKind === "offer" ? pop : null;
+}
+
+function announceOffer(ringing) {
+  // One sentence for the screen reader, whichever comes first: the screen pop or the softphone's ring.
+  const pop = offerPop();
+  const what = pop ? "Incoming call: " + pop.dataset.popSummary + "." : "Incoming call.";
+  announcer.textContent = ringing ? what + " Your browser phone is ringing." : what;
+}
+
+function noticeOffer() {
+  const pop = offerPop();
+  const entry = pop ? pop.dataset.popEntry : null;
+  if (entry && entry !== lastOfferEntry) announceOffer(phone !== null && phone.state === "ringing");
   lastOfferEntry = entry;
 }
 
@@ -241,7 +254,7 @@ async function startSoftphone() {
   phone.on("ready", () => { setError(""); setStatus("Browser phone ready: calls for you will ring here."); setButtons("ready"); });
   phone.on("incoming", (call) => {
     setStatus("Ringing: a call for you. Accept or reject it.");
-    announcer.textContent = "Your browser phone is ringing.";
+    announceOffer(true);
     setButtons("ringing");
     scheduleRefresh();
     buttons.accept.focus();
