@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -77,6 +79,19 @@ class ConsoleUser(UserMixin):  # type: ignore[misc]
     @property
     def is_supervisor(self) -> bool:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def supervisor_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Supervisor pages (wallboard, operations, reports, callbacks): signed out -> sign-in, advisers -> 403."""
+
+    @functools.wraps(view)
+    @login_required
+    def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_user.is_supervisor:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def sign_in_time() -> datetime:

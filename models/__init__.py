@@ -560,6 +560,7 @@ class ConsoleSession(Base):
 
 
 # Models of later areas live in modules of their own; importing them here registers their tables on Base.
+from models.audit import AuditEvent as AuditEvent  # noqa: E402
 from models.wrap_up import WrapUp as WrapUp  # noqa: E402
 from models.wrap_up import WrapUpOption as WrapUpOption  # noqa: E402
 from models.wrap_up import WrapUpOptionKind as WrapUpOptionKind  # noqa: E402
