@@ -97,6 +97,10 @@ class Settings:
     login_throttle_window_seconds: int = 60
     console_session_hours: int = 12
     api_requests_per_minute: int = 600
+    # Service level (wallboard and reports): answered within this many seconds of joining the queue; callers who
+    # hang up sooner than the short-abandon limit are counted apart and left out of service level and abandonment.
+    service_level_seconds: int = 60
+    short_abandon_seconds: int = 5
     # How many proxies in front of the app to believe about the client's address and scheme (X-Forwarded-For,
     # X-Forwarded-Proto). 0: none, so a client cannot pick its own address for the sign-in throttle.
     trusted_proxy_count: int = 0
@@ -143,6 +147,8 @@ _ENV_NAMES: dict[str, str] = {
     "login_throttle_window_seconds": "LOGIN_THROTTLE_WINDOW_SECONDS",
     "console_session_hours": "CONSOLE_SESSION_HOURS",
     "api_requests_per_minute": "API_REQUESTS_PER_MINUTE",
+    "service_level_seconds": "SERVICE_LEVEL_SECONDS",
+    "short_abandon_seconds": "SHORT_ABANDON_SECONDS",
     "trusted_proxy_count": "TRUSTED_PROXY_COUNT",
     "metrics_token": "METRICS_TOKEN",
     "database_connect_timeout_seconds": "DATABASE_CONNECT_TIMEOUT_SECONDS",
@@ -163,6 +169,8 @@ _INTEGERS = {
     "login_throttle_window_seconds",
     "console_session_hours",
     "api_requests_per_minute",
+    "service_level_seconds",
+    "short_abandon_seconds",
     "trusted_proxy_count",
     "database_connect_timeout_seconds",
     "database_statement_timeout_ms",
@@ -174,6 +182,7 @@ _AT_LEAST_ONE = {
     "login_throttle_window_seconds",
     "console_session_hours",
     "api_requests_per_minute",
+    "service_level_seconds",
     "database_connect_timeout_seconds",
 }
 # A guessable bearer token would put the metrics back in the open.
