@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from console.front import front_bp
     from console.live import live_bp
     from console.softphone import softphone_bp
+    from console.supervisor import supervisor_bp
 
     app_services = app.extensions[EXTENSION_KEY]
     # The session cookie carries the sign-in: not readable by scripts, not sent on cross-site posts, and
@@ -54,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(desk_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(softphone_bp)
+    app.register_blueprint(supervisor_bp)
     throttle.init_app(app, app_services)
 
 
