@@ -82,8 +82,9 @@ def desk_view(
         answers_on_phone=adviser.answers_on == AnswersOn.PHONE,
         state=DeskState(
             adviser.state.value,
-            LABELS[adviser.state.value],
-            adviser.state_since,
+            # Routing holds a ringing adviser "on a call"; the adviser sees that it is still only ringing.
+            "call ringing" if offered else LABELS[adviser.state.value],
+            in_hand.offered_at if offered and in_hand.offered_at else adviser.state_since,
             adviser.state_reason,
             wrap_up_ends,
         ),

@@ -154,8 +154,10 @@ def test_the_screen_pop_shows_what_the_menu_learned_and_earlier_contacts_before_
     post(client, "/console/desk/state", state="available")
     caller_keys_a_reference(line)
     line.settle()  # the matcher offers the caller to Tom
-    call_panel = client.get("/console/desk/live").get_json()["call"]
+    live = client.get("/console/desk/live").get_json()
+    call_panel = live["call"]
     assert "Incoming call" in call_panel
+    assert "Call ringing" in live["state"]  # not yet "on a call": the adviser has not accepted
     assert "12345678" in call_panel and "confirmed by the caller" in call_panel
     assert "Council tax → Paying a bill" in call_panel
     assert "Council tax payment arrangement" in call_panel and "Will ring back after payday" in call_panel
