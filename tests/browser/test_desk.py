@@ -19,11 +19,6 @@ from sqlalchemy import select
 from models import (
     Adviser,
     AdviserState,
-    Call,
-    CallOutcome,
-    QueueEntry,
-    QueueEntryStatus,
-    Topic,
     WrapUp,
     WrapUpStatus,
 )
@@ -38,6 +33,7 @@ from tests.browser.staff_pages import (
     tab_to,
     zoomed_to_200_percent,
 )
+from tests.staff import add_earlier_coded_contact
 
 pytestmark = pytest.mark.browser
 
@@ -55,43 +51,7 @@ def council(live_service) -> CouncilLine:
     now = live_service.clock.now()
     with services.session_factory.begin() as session:
         aisha = session.scalars(select(Adviser).where(Adviser.name == "Aisha Khan")).one()
-        earlier = Call(
-            call_sid="CA" + "e" * 32,
-            caller_number=RESIDENT,
-            started_at=now - timedelta(days=3),
-            topic=Topic.COUNCIL_TAX,
-            outcome=CallOutcome.ANSWERED,
-        )
-        session.add(earlier)
-        session.flush()
-        entry = QueueEntry(
-            call_id=earlier.id,
-            topic=Topic.COUNCIL_TAX,
-            joined_at=earlier.started_at,
-            status=QueueEntryStatus.CONNECTED,
-            adviser_id=aisha.id,
-            connected_at=earlier.started_at,
-            ended_at=earlier.started_at,
-            priority_reasons=[],
-            skipped_adviser_ids=[],
-        )
-        session.add(entry)
-        session.flush()
-        session.add(
-            WrapUp(
-                queue_entry_id=entry.id,
-                call_id=earlier.id,
-                adviser_id=aisha.id,
-                topic=Topic.COUNCIL_TAX,
-                status=WrapUpStatus.CODED,
-                reason_code="council_tax_payment_arrangement",
-                avoidable=False,
-                resolved_first_contact=False,
-                note="Will ring back after payday",
-                started_at=earlier.started_at,
-                coded_at=earlier.started_at,
-            )
-        )
+        add_earlier_coded_contact(session, RESIDENT, aisha.id, now - timedelta(days=3), "CA" + "e" * 32)
     stop = threading.Event()
 
     def matcher() -> None:  # what the RQ worker does when a caller joins (see routing.live.request_matching)

@@ -20,12 +20,8 @@ from console.live import stream
 from models import (
     Adviser,
     AdviserState,
-    Call,
     Callback,
     CallbackStatus,
-    CallOutcome,
-    QueueEntry,
-    QueueEntryStatus,
     Topic,
     User,
     WrapUp,
@@ -35,7 +31,7 @@ from models.demo import client_identity_for
 from routing.advisers import end_wrap_up_now
 from routing.live import desk_channel, floor_channel
 from simulator.live import CouncilLine
-from tests.staff import signed_in
+from tests.staff import add_earlier_coded_contact, signed_in
 
 RESIDENT = "+447400123456"
 TOM = "Tom Hirst"
@@ -113,42 +109,8 @@ def test_the_screen_pop_shows_what_the_menu_learned_and_earlier_contacts_before_
     services = line.live.services
     now = line.clock.now()
     with services.session_factory.begin() as session:  # an earlier call from this number, answered and coded
-        earlier = Call(
-            call_sid="CA" + "d" * 32,
-            caller_number=RESIDENT,
-            started_at=now - timedelta(days=3),
-            topic=Topic.COUNCIL_TAX,
-            outcome=CallOutcome.ANSWERED,
-            language="en-GB",
-        )
-        session.add(earlier)
-        session.flush()
-        entry = QueueEntry(
-            call_id=earlier.id,
-            topic=Topic.COUNCIL_TAX,
-            joined_at=earlier.started_at,
-            status=QueueEntryStatus.CONNECTED,
-            adviser_id=adviser(line, "Aisha Khan").id,
-            connected_at=earlier.started_at,
-            skipped_adviser_ids=[],
-            priority_reasons=[],
-        )
-        session.add(entry)
-        session.flush()
-        session.add(
-            WrapUp(
-                queue_entry_id=entry.id,
-                call_id=earlier.id,
-                adviser_id=entry.adviser_id,
-                topic=Topic.COUNCIL_TAX,
-                status=WrapUpStatus.CODED,
-                reason_code="council_tax_payment_arrangement",
-                avoidable=False,
-                resolved_first_contact=False,
-                note="Will ring back after payday",
-                started_at=earlier.started_at,
-                coded_at=earlier.started_at,
-            )
+        add_earlier_coded_contact(
+            session, RESIDENT, adviser(line, "Aisha Khan").id, now - timedelta(days=3), "CA" + "d" * 32
         )
     client = desk_client(line)
     post(client, "/console/desk/state", state="available")
