@@ -3,14 +3,22 @@ the signed-out are sent to sign in; the big screen has the same figures without 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from callbacks.lifecycle import FollowUp, carry_out
 from models import Adviser, AdviserState, Call, Library, QueueEntry, QueueEntryStatus, Topic
+from routing.live import floor_channel
+from runtime.web import EXTENSION_KEY
 from tests.staff import seed_council, signed_in
+
+
+def services_of(app):
+    return app.extensions[EXTENSION_KEY]
 
 
 @pytest.fixture
@@ -115,3 +123,13 @@ def test_the_signed_out_are_sent_to_sign_in(client, users):
         response = client.get(path)
         assert response.status_code == 302
         assert "/console/login" in response.headers["Location"]
+
+
+def test_a_callback_that_fails_for_good_tells_the_live_pages(app, redis_client):
+    pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(floor_channel())
+    pubsub.get_message(timeout=1.0)  # the subscription is in place before anything happens
+    carry_out(services_of(app), FollowUp(callback_id=1, result="no-answer", final_sms=True))
+    message = pubsub.get_message(timeout=5.0)
+    pubsub.close()
+    assert message is not None and json.loads(message["data"]) == {"kind": "callbacks"}
