@@ -41,6 +41,7 @@ from models import (
     InboundMessage,
     Library,
 )
+from routing.live import announce
 from routing.queueing import home_library_for
 from runtime.clock import Clock
 from runtime.logging import get_logger
@@ -246,6 +247,7 @@ def schedule_callback(services: Services, callback_id: int) -> str | None:
         _enqueue(services, job_id, due, now, DIAL_JOB, callback_id, attempt)
     if reminder_at is not None and reminder_at > now:
         _enqueue_sms(services, callback_id, "reminder", reminder_at, now)
+    announce(services, "callbacks")  # the wallboard's callbacks due (booked, or moved to a later attempt)
     return job_id
 
 
@@ -616,6 +618,7 @@ def carry_out(services: Services, follow_up: FollowUp | None) -> None:
     elif follow_up.final_sms:
         now = services.clock.now()
         _enqueue_sms(services, follow_up.callback_id, "final", now, now)
+        announce(services, "callbacks")  # failed after its last attempt: the wallboard counts it
     log.info("callback.attempt_settled", callback_id=follow_up.callback_id, result=follow_up.result)
 
 

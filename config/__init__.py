@@ -101,6 +101,12 @@ class Settings:
     # hang up sooner than the short-abandon limit are counted apart and left out of service level and abandonment.
     service_level_seconds: int = 60
     short_abandon_seconds: int = 5
+    # The wallboard's colours (always with words): the longest wait turns amber, then red, at these seconds;
+    # service level is "on target" at this percentage or more; a callback this many seconds late is overdue.
+    wallboard_wait_amber_seconds: int = 120
+    wallboard_wait_red_seconds: int = 300
+    wallboard_service_level_target: int = 80
+    wallboard_callback_grace_seconds: int = 300
     # How many proxies in front of the app to believe about the client's address and scheme (X-Forwarded-For,
     # X-Forwarded-Proto). 0: none, so a client cannot pick its own address for the sign-in throttle.
     trusted_proxy_count: int = 0
@@ -149,6 +155,10 @@ _ENV_NAMES: dict[str, str] = {
     "api_requests_per_minute": "API_REQUESTS_PER_MINUTE",
     "service_level_seconds": "SERVICE_LEVEL_SECONDS",
     "short_abandon_seconds": "SHORT_ABANDON_SECONDS",
+    "wallboard_wait_amber_seconds": "WALLBOARD_WAIT_AMBER_SECONDS",
+    "wallboard_wait_red_seconds": "WALLBOARD_WAIT_RED_SECONDS",
+    "wallboard_service_level_target": "WALLBOARD_SERVICE_LEVEL_TARGET",
+    "wallboard_callback_grace_seconds": "WALLBOARD_CALLBACK_GRACE_SECONDS",
     "trusted_proxy_count": "TRUSTED_PROXY_COUNT",
     "metrics_token": "METRICS_TOKEN",
     "database_connect_timeout_seconds": "DATABASE_CONNECT_TIMEOUT_SECONDS",
@@ -171,6 +181,10 @@ _INTEGERS = {
     "api_requests_per_minute",
     "service_level_seconds",
     "short_abandon_seconds",
+    "wallboard_wait_amber_seconds",
+    "wallboard_wait_red_seconds",
+    "wallboard_service_level_target",
+    "wallboard_callback_grace_seconds",
     "trusted_proxy_count",
     "database_connect_timeout_seconds",
     "database_statement_timeout_ms",
@@ -183,6 +197,9 @@ _AT_LEAST_ONE = {
     "console_session_hours",
     "api_requests_per_minute",
     "service_level_seconds",
+    "wallboard_wait_amber_seconds",
+    "wallboard_wait_red_seconds",
+    "wallboard_service_level_target",
     "database_connect_timeout_seconds",
 }
 # A guessable bearer token would put the metrics back in the open.
@@ -229,6 +246,10 @@ def load_settings(environ: Mapping[str, str] | None = None, web: bool = False) -
             # The value may be a secret: say what is wrong with it, never what it is.
             raise SettingsError(f"{_ENV_NAMES[attribute]} must be {words}")
     settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.wallboard_service_level_target > 100:
+        raise SettingsError("WALLBOARD_SERVICE_LEVEL_TARGET is a percentage: at most 100")
+    if settings.wallboard_wait_red_seconds < settings.wallboard_wait_amber_seconds:
+        raise SettingsError("WALLBOARD_WAIT_RED_SECONDS must be at least WALLBOARD_WAIT_AMBER_SECONDS")
     if not settings.simulator_enabled:
         required = _REQUIRED_IN_PRODUCTION + (_REQUIRED_FOR_THE_WEB_APP if web else ())
         missing = [_ENV_NAMES[a] for a in required if a not in values]

@@ -32,6 +32,12 @@ class ConsolePage:
 CONSOLE_PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("Home", "console.home", EVERYONE, "Who you are signed in as, and the pages you can use."),
     ConsolePage("Desk", "desk.page", ADVISERS, "Take calls, see who is waiting, code calls, ring callbacks."),
+    ConsolePage(
+        "Wallboard",
+        "supervisor.wallboard",
+        SUPERVISORS,
+        "Callers waiting, advisers by state, today's service level and callbacks, live; also for a big screen.",
+    ),
 )
 
 

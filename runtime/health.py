@@ -13,8 +13,14 @@ import hmac
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy import text
 
+from routing.service_level import ServiceRules
+from routing.wallboard import Thresholds, Wallboard, wallboard
+from routing.wallboard_gauges import WallboardGauges
+from runtime.logging import get_logger
 from runtime.metrics import render_latest
 from runtime.web import services
+
+log = get_logger(__name__)
 
 health_bp = Blueprint("health", __name__)
 
@@ -61,5 +67,23 @@ def metrics() -> Response:
                 content_type="text/plain; charset=utf-8",
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
-    body, content_type = render_latest()
+    body, content_type = render_latest(WallboardGauges(_wallboard_now()))
     return Response(body, content_type=content_type)
+
+
+def _wallboard_now() -> Wallboard | None:
+    """The wallboard's figures for this scrape; None (figures_up 0) when the database cannot give them, so the
+    process's own metrics are still served."""
+    app_services = services()
+    settings = app_services.settings
+    try:
+        with app_services.session_factory() as session:
+            return wallboard(
+                session,
+                app_services.clock.now(),
+                ServiceRules.from_settings(settings),
+                Thresholds.from_settings(settings),
+            )
+    except Exception as error:  # any database error: say so in the metrics, never fail the scrape
+        log.warning("metrics.wallboard_unavailable", error=type(error).__name__)
+        return None

@@ -12,11 +12,11 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
-    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 WEBHOOK_LATENCY = Histogram(
     "contact_centre_webhook_latency_seconds",
@@ -29,18 +29,22 @@ WEBHOOK_ERRORS = Counter(
     "Twilio webhooks that failed: a forged/unsigned request or an exception answered with safe TwiML.",
     ["route", "kind"],
 )
-QUEUE_WAITING_CALLERS = Gauge(
-    "contact_centre_queue_waiting_callers",
-    "Callers waiting for an adviser, per topic.",
-    ["topic"],
-    multiprocess_mode="livemax",
-)
+# The queue's and advisers' figures now (contact_centre_queue_waiting_callers, ...) are not declared here: they
+# are read from the database at each scrape (routing.wallboard_gauges), so every process reports the same.
 
 
-def render_latest() -> tuple[bytes, str]:
-    """Return the exposition text for /metrics, aggregated across processes when multiprocess is on."""
+def render_latest(*at_scrape: Collector) -> tuple[bytes, str]:
+    """Return the exposition text for /metrics, aggregated across processes when multiprocess is on, followed by
+    the figures of `at_scrape` collectors worked out for this scrape (names distinct from the declared ones)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    if at_scrape:
+        this_scrape = CollectorRegistry(auto_describe=False)
+        for collector in at_scrape:
+            this_scrape.register(collector)
+        body += generate_latest(this_scrape)
+    return body, CONTENT_TYPE_LATEST

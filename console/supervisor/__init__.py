@@ -15,3 +15,4 @@ supervisor_bp = Blueprint("supervisor", __name__, url_prefix="/console/superviso
 
 # Each page family adds its views to supervisor_bp when imported (one line per module below).
 from console.supervisor import pages as pages  # noqa: E402,F401
+from console.supervisor import wallboard as wallboard  # noqa: E402,F401
