@@ -364,4 +364,3 @@ def cancel_callback(
     )
     session.refresh(callback)
     return callback
-
