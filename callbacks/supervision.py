@@ -36,6 +36,7 @@ from runtime.services import Services
 # Callbacks that can still be changed: once dialling, the call is already happening.
 CHANGEABLE_CALLBACK_STATUSES = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDULED)
 LONGEST_REASON = 200  # Callback.cancelled_reason
+LARGEST_ID = 2**31 - 1  # ids are PostgreSQL integers: a larger one names nothing
 NO_REASON = "Give a reason: the resident may ask why their callback was cancelled."
 
 
@@ -43,19 +44,20 @@ class CallbackNotFound(LookupError):
     """No callback with that id (or none the viewer may see)."""
 
 
-@dataclass(frozen=True)
 class CallbackRefused(ValueError):
     """The request is wrong (400): `field` says which input, `message` what to do about it."""
 
-    field: str
-    message: str
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.field, self.message = field, message
 
 
-@dataclass(frozen=True)
 class CallbackNotChangeable(RuntimeError):
     """The request is fine but the moment is not (409): the call is already happening, or it is over."""
 
-    message: str
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # --- finding callbacks ---------------------------------------------------------------------------------------
@@ -213,6 +215,8 @@ def advisers_for_topic(session: Session, topic: Topic) -> list[AdviserChoice]:
 
 def callback_detail(session: Session, callback_id: int) -> CallbackDetail:
     """A callback with each of its attempts and the advisers it could be given to; raises CallbackNotFound."""
+    if not 1 <= callback_id <= LARGEST_ID:
+        raise CallbackNotFound(callback_id)
     callback = session.scalar(
         select(Callback).where(Callback.id == callback_id).options(selectinload(Callback.attempt_records))
     )
@@ -247,6 +251,8 @@ def callback_detail(session: Session, callback_id: int) -> CallbackDetail:
 
 
 def _locked(session: Session, callback_id: int) -> Callback:
+    if not 1 <= callback_id <= LARGEST_ID:
+        raise CallbackNotFound(callback_id)
     callback = session.scalar(select(Callback).where(Callback.id == callback_id).with_for_update())
     if callback is None:
         raise CallbackNotFound(callback_id)

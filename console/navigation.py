@@ -32,6 +32,12 @@ class ConsolePage:
 CONSOLE_PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("Home", "console.home", EVERYONE, "Who you are signed in as, and the pages you can use."),
     ConsolePage("Desk", "desk.page", ADVISERS, "Take calls, see who is waiting, code calls, ring callbacks."),
+    ConsolePage(
+        "Callbacks",
+        "supervisor.callbacks",
+        SUPERVISORS,
+        "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
+    ),
 )
 
 

@@ -6,8 +6,6 @@ Whole calls through the simulated Twilio against the live app (real database and
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
