@@ -30,7 +30,9 @@ def council(live_service) -> CouncilLine:
             ("+447400123456", Topic.COUNCIL_TAX, "11112222"),
             ("+447400123457", Topic.HOUSING_BENEFIT, "99998888"),
         ):
-            request_callback(session, number, topic, now, reference=reference, status=CallbackStatus.SCHEDULED)
+            request_callback(
+                session, number, topic, now, reference=reference, status=CallbackStatus.SCHEDULED
+            )
     return line
 
 
