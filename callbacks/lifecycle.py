@@ -35,11 +35,13 @@ from ivr.calls import record_call_started
 from ivr.hours import LONDON, HoursError, LibraryHours, next_opening, parse_library_hours
 from models import (
     ACTIVE_CALLBACK_STATUSES,
+    ACTIVE_QUEUE_ENTRY_STATUSES,
     Callback,
     CallbackAttempt,
     CallbackStatus,
     InboundMessage,
     Library,
+    QueueEntry,
 )
 from routing.live import announce
 from routing.queueing import home_library_for
@@ -81,6 +83,12 @@ DIAL_JOB_DEAD_AFTER = timedelta(seconds=3)
 DIAL_SWEEP_SECONDS = 0.5
 # Each reconcile marks Redis with this key; a Redis without it lost what RQ held (reconcile_if_forgotten).
 RECONCILED_KEY = "callbacks:reconciled"
+# A callback a supervisor gave to one adviser waits this long past its due time for that adviser to be free
+# (off their call, out of wrap-up); then, or at once if they are offline, on a break or with a customer, the
+# dialler rings the resident and anyone with the skill takes them.
+ASSIGNED_ADVISER_WAIT = timedelta(minutes=2)
+# While waiting, how often the dialler looks again (and, after ringing them, whether they answered).
+ASSIGNED_ADVISER_RECHECK = timedelta(seconds=5)
 SHORTEST_SLEEP = 0.001  # seconds: a clock that lags the sleeps is not polled in a tight loop
 
 FINAL_CALL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -393,6 +401,9 @@ def dial_callback(
         return "not claimed"
     if not wait_until(services.clock, due, sleep):
         return _ask_again_at(services, callback_id, attempt, due)
+    handed = _offer_to_assigned_adviser(services, callback_id, attempt, due)
+    if handed is not None:
+        return handed
     now = services.clock.now()
     with services.session_factory.begin() as session:
         claim = claim_attempt(session, callback_id, attempt, now, worker_identity())
@@ -427,6 +438,60 @@ def dial_callback(
         _note_dial(session, claim.attempt_id, call_sid, dial_started_at)
     log.info("callback.dialled", callback_id=callback_id, attempt=attempt, call_sid=call_sid)
     return "dialled"
+
+
+def _offer_to_assigned_adviser(
+    services: Services, callback_id: int, attempt: int, due: datetime
+) -> str | None:
+    """A callback given to one adviser goes to them first: their phone rings (routing.advisers), and the
+    resident's once they answer. While they are on a call or wrapping up, look again shortly, up to
+    ASSIGNED_ADVISER_WAIT past the due time; None when the dialler should ring the resident itself now.
+
+    An offer already ringing is always waited for (the resident is never rung twice over it): if it is missed,
+    the adviser is paused and the next look finds them away, so the dialler takes over.
+    """
+    from routing import advisers  # routing imports this module's claims; import it only when dialling
+
+    with services.session_factory() as session:
+        assigned = session.scalar(
+            select(Callback.assigned_adviser_id).where(
+                Callback.id == callback_id, Callback.keeps_place.is_(False)
+            )
+        )
+    if assigned is None:
+        return None
+    with services.session_factory.begin() as session:
+        found = advisers.offer_callback_to_assigned(services, session, callback_id)
+    now = services.clock.now()
+    if found == advisers.AWAY:
+        return None
+    if found == advisers.BUSY and now >= due + ASSIGNED_ADVISER_WAIT:
+        with services.session_factory() as session:
+            if not _offer_ringing(session, callback_id):
+                return None  # waited long enough: anyone with the skill
+    recheck = now + ASSIGNED_ADVISER_RECHECK
+    _enqueue(
+        services,
+        f"{dial_job_id(callback_id, attempt)}-adviser-{int(recheck.timestamp())}",
+        recheck,
+        now,
+        DIAL_JOB,
+        callback_id,
+        attempt,
+    )
+    log.info("callback.for_assigned_adviser", callback_id=callback_id, attempt=attempt, found=found)
+    return "offered to assigned adviser" if found == advisers.OFFERED else "waiting for assigned adviser"
+
+
+def _offer_ringing(session: Session, callback_id: int) -> bool:
+    return (
+        session.scalar(
+            select(QueueEntry.id).where(
+                QueueEntry.callback_id == callback_id, QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES)
+            )
+        )
+        is not None
+    )
 
 
 def _ask_again_at(services: Services, callback_id: int, attempt: int, due: datetime) -> str:

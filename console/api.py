@@ -11,6 +11,8 @@ must call); everyone else sees them masked. They are never logged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,29 +21,25 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
+from callbacks import supervision
 from console.auth import ConsoleUser
 from console.inputs import Inputs, column_length
 from models import (
-    ACTIVE_QUEUE_ENTRY_STATUSES,
     Adviser,
     AdviserStateChange,
     Callback,
     CallbackStatus,
     Library,
-    QueueEntry,
-    QueueEntryStatus,
     Topic,
     User,
 )
 from routing import states
 from routing.advisers import AdviserNotFound, NotPermitted, change_state, end_overdue_wrap_ups
 from routing.answering import AnsweringRefused, set_answering
-from routing.live import ready_store
-from routing.queueing import end_entry
 from routing.states import InvalidStateRequest, StateChangeRefused
 from runtime.logging import get_logger
 from runtime.web import db_session, services
@@ -53,8 +51,6 @@ api_bp = Blueprint("api", __name__, url_prefix="/api")
 LOCAL = ZoneInfo("Europe/London")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-# Callbacks that can still be changed: once dialling, the call is already happening.
-CHANGEABLE_CALLBACK_STATUSES = (CallbackStatus.REQUESTED, CallbackStatus.SCHEDULED)
 # Every request body here is a small JSON object; anything bigger is refused unread (413).
 MAX_BODY_BYTES = 64 * 1024
 LONGEST_NAME = 32  # states, topics: longer text cannot be one of them
@@ -369,10 +365,10 @@ def visible(query: Select[Any], who: Viewer) -> Select[Any]:
 def list_callbacks() -> ResponseReturnValue:
     session = db_session()
     who = viewer(session)
-    query = visible(select(Callback), who)
     inputs = Inputs()
     args = request.args
     statuses = {status.value for status in CallbackStatus}
+    wanted: list[str] = []
     status = inputs.text("status", args.get("status"), max_length=(LONGEST_NAME + 1) * len(statuses))
     if status:
         wanted = status.split(",")
@@ -381,48 +377,39 @@ def list_callbacks() -> ResponseReturnValue:
             inputs.fail(
                 "status", f"Unknown status {unknown[0]!r}. Use: {', '.join(s.value for s in CallbackStatus)}."
             )
-        query = query.where(Callback.status.in_(wanted))
     topic = inputs.text("topic", args.get("topic"), max_length=LONGEST_NAME)
-    if topic:
-        if topic not in {known.value for known in Topic}:
-            inputs.fail("topic", f"Unknown topic {topic!r}. Use: {', '.join(t.value for t in Topic)}.")
-        query = query.where(Callback.topic == topic)
+    if topic and topic not in {known.value for known in Topic}:
+        inputs.fail("topic", f"Unknown topic {topic!r}. Use: {', '.join(t.value for t in Topic)}.")
     library = inputs.text("library", args.get("library"), max_length=column_length(Library.name))
+    library_id = None
     if library:
         library_id = session.scalar(select(Library.id).where(Library.name == library))
         if library_id is None:
             inputs.fail("library", f"No library called {library!r}.")
-        query = query.where(Callback.library_id == library_id)
-    if args.get("adviser") == "none":
-        query = query.where(Callback.assigned_adviser_id.is_(None))
-    elif args.get("adviser"):
+    adviser_id = None
+    if args.get("adviser") and args.get("adviser") != "none":
         adviser_id = inputs.whole_number(
             "adviser", args["adviser"], message="Give an adviser id, or none for unassigned callbacks."
         )
-        query = query.where(Callback.assigned_adviser_id == adviser_id)
     slot_from = moment_arg("slot_from", inputs)
     slot_to = moment_arg("slot_to", inputs, end_of_day=True)
     if slot_from and slot_to and slot_to <= slot_from:
         inputs.fail("slot_to", "The end of the range must be after its start.")
-    if slot_from:
-        query = query.where(Callback.slot_starts_at >= slot_from)
-    if slot_to:
-        query = query.where(Callback.slot_starts_at < slot_to)
     page, per_page = paging(inputs)
     if inputs.errors:
         raise field_errors(inputs.errors)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(
-            Callback.slot_starts_at.is_(None).desc(),
-            Callback.slot_starts_at,
-            Callback.created_at,
-            Callback.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    names = _names(session, rows)
+    filters = supervision.CallbackFilters(
+        statuses=tuple(CallbackStatus(s) for s in wanted),
+        topic=Topic(topic) if topic else None,
+        library_id=library_id,
+        unassigned=args.get("adviser") == "none",
+        adviser_id=adviser_id,
+        slot_from=slot_from,
+        slot_to=slot_to,
+    )
+    query = supervision.filtered(visible(select(Callback), who), filters)
+    rows, total = supervision.page_of_callbacks(session, query, page, per_page)
+    names = supervision.names_for(session, rows)
     return jsonify(
         callbacks=[callback_json(c, who, names) for c in rows], page=page, per_page=per_page, total=total
     )
@@ -433,7 +420,7 @@ def get_callback(callback_id: int) -> ResponseReturnValue:
     session = db_session()
     who = viewer(session)
     callback = _visible_callback(session, who, callback_id)
-    return jsonify(callback=callback_json(callback, who, _names(session, [callback])))
+    return jsonify(callback=callback_json(callback, who, supervision.names_for(session, [callback])))
 
 
 @api_bp.post("/callbacks/<int:callback_id>/reassign")
@@ -450,27 +437,10 @@ def reassign_callback(callback_id: int) -> ResponseReturnValue:
         inputs.fail("adviser_id", "Give the id (a number) of the adviser to take this callback.")
         raise field_errors(inputs.errors)
     session = db_session()
-    with session.begin():
+    with session.begin(), _callback_errors():
         who = viewer(session)
-        callback = _visible_callback(session, who, callback_id)
-        adviser = _adviser(session, adviser_id)
-        if adviser is None:
-            raise field_errors({"adviser_id": f"No adviser with id {adviser_id}."})
-        if not any(skill.topic == callback.topic for skill in adviser.skills):
-            topic = callback.topic.value.replace("_", " ")
-            raise field_errors({"adviser_id": f"{adviser.name} does not take {topic} calls."})
-        if callback.keeps_place:
-            raise ApiError(
-                409, "This resident is keeping their place in the queue: the next free adviser takes it."
-            )
-        changed = session.execute(
-            update(Callback)
-            .where(Callback.id == callback_id, Callback.status.in_(CHANGEABLE_CALLBACK_STATUSES))
-            .values(assigned_adviser_id=adviser_id, updated_at=services().clock.now())
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount != 1:
-            raise ApiError(409, f"This callback is {callback.status.value}; it can no longer be reassigned.")
+        _visible_callback(session, who, callback_id)
+        supervision.reassign_callback(session, callback_id, adviser_id, services().clock.now(), user.id)
     log.info("callback.reassigned", callback_id=callback_id, adviser_id=adviser_id, by_user_id=user.id)
     return _fresh_callback(session, who, callback_id)
 
@@ -482,52 +452,37 @@ def cancel_callback(callback_id: int) -> ResponseReturnValue:
     typed = inputs.text(
         "reason", json_body().get("reason"), max_length=column_length(Callback.cancelled_reason)
     )
-    reason = " ".join((typed or "").split())
-    if not reason:
-        inputs.fail("reason", "Give a reason: the resident may ask why their callback was cancelled.")
     if inputs.errors:
         raise field_errors(inputs.errors)
     app_services, session = services(), db_session()
-    now = app_services.clock.now()
-    with session.begin():
-        who = viewer(session)
-        callback = _visible_callback(session, who, callback_id)
-        waiting = session.scalar(
-            select(QueueEntry).where(
-                QueueEntry.callback_id == callback_id,
-                QueueEntry.call_id.is_(None),
-                QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES),
-            )
-        )
-        if waiting is not None and waiting.status == QueueEntryStatus.OFFERED:
-            raise ApiError(
-                409, "An adviser is being connected to this resident now; it can no longer be cancelled."
-            )
-        # Conditional, so a dialler claiming it at this moment and this cancel cannot both win.
-        cancelled = session.execute(
-            update(Callback)
-            .where(Callback.id == callback_id, Callback.status.in_(CHANGEABLE_CALLBACK_STATUSES))
-            .values(status=CallbackStatus.CANCELLED, cancelled_reason=reason, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if cancelled.rowcount != 1:
-            raise ApiError(
-                409,
-                f"This callback is {callback.status.value}; only requested or scheduled ones can be cancelled.",
-            )
-        if waiting is not None:
-            # A resident keeping their place: take them out of the live queue too, or an adviser would be rung.
-            ready_store(app_services, session).remove_waiting(f"callback-{callback_id}")
-            end_entry(waiting, QueueEntryStatus.ABANDONED, now, "callback cancelled")
+    with _callback_errors():
+        supervision.cancel_reason(typed)  # no reason: 400 before anything is read
+        with session.begin():
+            who = viewer(session)
+            _visible_callback(session, who, callback_id)
+            supervision.cancel_callback(app_services, session, callback_id, typed, user.id)
     log.info("callback.cancelled_in_console", callback_id=callback_id, by_user_id=user.id)
     return _fresh_callback(session, who, callback_id)
+
+
+@contextmanager
+def _callback_errors() -> Iterator[None]:
+    """The callback services' refusals as the API's answers: 400 with the field, 409, 404."""
+    try:
+        yield
+    except supervision.CallbackRefused as refused:
+        raise field_errors({refused.field: refused.message}) from None
+    except supervision.CallbackNotChangeable as late:
+        raise ApiError(409, late.message) from None
+    except supervision.CallbackNotFound:
+        raise ApiError(404, "No callback with that id that you can see.") from None
 
 
 def _fresh_callback(session: Session, who: Viewer, callback_id: int) -> ResponseReturnValue:
     callback = session.scalars(
         select(Callback).where(Callback.id == callback_id).execution_options(populate_existing=True)
     ).one()
-    return jsonify(callback=callback_json(callback, who, _names(session, [callback])))
+    return jsonify(callback=callback_json(callback, who, supervision.names_for(session, [callback])))
 
 
 def _visible_callback(session: Session, who: Viewer, callback_id: int) -> Callback:
@@ -537,25 +492,7 @@ def _visible_callback(session: Session, who: Viewer, callback_id: int) -> Callba
     return callback
 
 
-@dataclass(frozen=True)
-class _Names:
-    libraries: dict[int, str]
-    advisers: dict[int, str]
-
-
-def _names(session: Session, callbacks: Any) -> _Names:
-    library_ids = {c.library_id for c in callbacks if c.library_id is not None}
-    adviser_ids = {c.assigned_adviser_id for c in callbacks if c.assigned_adviser_id is not None}
-    libraries = dict(
-        session.execute(select(Library.id, Library.name).where(Library.id.in_(library_ids))).tuples().all()
-    )
-    advisers = dict(
-        session.execute(select(Adviser.id, Adviser.name).where(Adviser.id.in_(adviser_ids))).tuples().all()
-    )
-    return _Names(libraries, advisers)
-
-
-def callback_json(callback: Callback, who: Viewer, names: _Names) -> dict[str, Any]:
+def callback_json(callback: Callback, who: Viewer, names: supervision.Names) -> dict[str, Any]:
     in_full = who.sees_number(callback)
     adviser_id = callback.assigned_adviser_id
     return {

@@ -38,6 +38,12 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         SUPERVISORS,
         "Callers waiting, advisers by state, today's service level and callbacks, live; also for a big screen.",
     ),
+    ConsolePage(
+        "Callbacks",
+        "supervisor.callbacks",
+        SUPERVISORS,
+        "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
+    ),
 )
 
 

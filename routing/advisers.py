@@ -200,6 +200,77 @@ def call_back_from_desk(
     return entry.id
 
 
+# What offer_callback_to_assigned found (callbacks.lifecycle decides what to do next).
+OFFERED = "offered"  # their phone is ringing now
+BUSY = "busy"  # on a call, wrapping up, or already being offered this callback: they will be free soon
+AWAY = "away"  # offline, on a break, with a customer, or no longer able to take it: others should
+
+
+class _Taken(Exception):
+    """The store gave the adviser another call a moment ago; the offer's rows roll back."""
+
+
+def offer_callback_to_assigned(services: Services, session: Session, callback_id: int) -> str:
+    """The dialler's turn has come for a callback a supervisor gave to one adviser: offer it to them first,
+    as their own "call now" would (their phone rings; then the resident's, through the same claim guard).
+
+    Returns OFFERED, BUSY or AWAY; on AWAY the dialler rings the resident and they queue for anyone with the
+    skill, so a callback is never stranded on an adviser who is not there. Runs inside the caller's
+    transaction; the adviser's phone is rung once it commits.
+    """
+    from callbacks.desk import CallBackRefused, offer_call_back
+    from models import ACTIVE_QUEUE_ENTRY_STATUSES, Callback, QueueEntry, User
+    from routing.answering import dial_address
+    from routing.matching import Offer, start_offer
+
+    row = session.execute(
+        select(Callback.assigned_adviser_id, Callback.topic).where(Callback.id == callback_id)
+    ).one_or_none()
+    if row is None or row.assigned_adviser_id is None:
+        return AWAY
+    adviser_id, topic = row
+    in_queue = session.scalar(
+        select(QueueEntry.id).where(
+            QueueEntry.callback_id == callback_id, QueueEntry.status.in_(ACTIVE_QUEUE_ENTRY_STATUSES)
+        )
+    )
+    if in_queue is not None:
+        return BUSY  # an offer is ringing (or a kept place is queued): its outcome comes first
+    adviser = _locked_adviser(session, adviser_id)
+    disabled = session.scalar(
+        select(User.id).where(User.adviser_id == adviser_id, User.is_active.is_(False)).limit(1)
+    )
+    if adviser is None or disabled is not None or not any(s.topic == topic for s in adviser.skills):
+        return AWAY
+    if adviser.state in (AdviserState.ON_CALL, AdviserState.WRAP_UP):
+        return BUSY
+    if adviser.state != AdviserState.AVAILABLE:
+        return AWAY
+    now = services.clock.now()
+    change = states.StateChange(states.AVAILABLE, states.ON_CALL, f"offered callback {callback_id}")
+    try:
+        with session.begin_nested():
+            entry = offer_call_back(session, adviser, callback_id, now)
+            entry.priority_reasons = ["assigned by a supervisor"]
+            if not _set_in_store(services, session, adviser, change, now, frozenset({states.AVAILABLE})):
+                raise _Taken
+    except _Taken:
+        return BUSY
+    except CallBackRefused:
+        return AWAY  # e.g. no longer their skill's callback to ring, or not due after all
+    record_adviser_state(session, adviser, AdviserState.ON_CALL, now, change.reason)
+    store = ready_store(services, session)
+    store.add_offered(waiting_caller(entry, None, adviser.home_library.name), adviser_key(adviser_id))
+    offer = Offer(
+        entry.id, f"callback-{callback_id}", entry.topic.value, None, dial_address(adviser), adviser_id
+    )
+    after_commit(session, lambda: announce(services, "offer", adviser_id, entry_id=entry.id))
+    after_commit(session, lambda: start_offer(services, offer))
+    after_commit(session, lambda: announce(services, "callbacks", adviser_id))
+    log.info("adviser.offered_assigned_callback", adviser_id=adviser_id, callback_id=callback_id)
+    return OFFERED
+
+
 def schedule_end_of_wrap_up(services: Services, adviser_id: int, since_ms: int) -> None:
     seconds = services.settings.adviser_wrap_up_seconds
     services.queue.enqueue_in(

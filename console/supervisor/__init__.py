@@ -14,5 +14,6 @@ from flask import Blueprint
 supervisor_bp = Blueprint("supervisor", __name__, url_prefix="/console/supervisor", template_folder="templates")
 
 # Each page family adds its views to supervisor_bp when imported (one line per module below).
+from console.supervisor import callbacks as callbacks  # noqa: E402,F401
 from console.supervisor import pages as pages  # noqa: E402,F401
 from console.supervisor import wallboard as wallboard  # noqa: E402,F401
