@@ -143,7 +143,9 @@ def screen_pop(session: Session, entry: QueueEntry, now: datetime, full_numbers:
         priority_reasons=tuple(dict.fromkeys(plain_reason(reason) for reason in reasons)),
         waited_seconds=max(0, int((now - entry.joined_at).total_seconds())),
         number=mask(number, full_numbers),
-        journey=tuple(_step(e, full_numbers) for e in events if e.outcome not in QUIET_OUTCOMES)[-JOURNEY_LIMIT:],
+        journey=tuple(_step(e, full_numbers) for e in events if e.outcome not in QUIET_OUTCOMES)[
+            -JOURNEY_LIMIT:
+        ],
         previous=previous_contacts(session, number, now, exclude_call_id=call_id) if number else (),
         open_callbacks=open_callbacks(session, number) if number else (),
     )

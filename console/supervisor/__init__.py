@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-supervisor_bp = Blueprint("supervisor", __name__, url_prefix="/console/supervisor", template_folder="templates")
+supervisor_bp = Blueprint(
+    "supervisor", __name__, url_prefix="/console/supervisor", template_folder="templates"
+)
 
 # Each page family adds its views to supervisor_bp when imported (one line per module below).
 from console.supervisor import callbacks as callbacks  # noqa: E402,F401
