@@ -19,7 +19,7 @@ from runtime.services import EXTENSION_KEY
 
 def init_app(app: Flask) -> None:
     """Attach Flask-Login, register the console's blueprints and throttle sign-ins and the API."""
-    from console import errors, navigation, throttle
+    from console import errors, navigation, password, throttle
     from console.api import api_bp
     from console.auth import console_bp, login_manager
     from console.desk import desk_bp
@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     app.jinja_loader = _with_govuk_frontend_macros(app.jinja_loader)
     navigation.init_app(app)
     errors.init_app(app)
+    password.init_app(app)
     # Flask-WTF's own name for it: forms outside a FlaskForm (the layout's sign-out button) post the same token.
     app.add_template_global(generate_csrf, "csrf_token")
 

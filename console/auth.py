@@ -67,10 +67,19 @@ class ConsoleUser(UserMixin):  # type: ignore[misc]
     role: Role
     adviser_id: int | None
     session_token: str
+    must_change_password: bool = False
 
     @classmethod
     def from_model(cls, user: User, session_token: str) -> ConsoleUser:
-        return cls(user.id, user.username, user.display_name, user.role, user.adviser_id, session_token)
+        return cls(
+            user.id,
+            user.username,
+            user.display_name,
+            user.role,
+            user.adviser_id,
+            session_token,
+            user.must_change_password,
+        )
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the cookie: this sign-in's token, never the user id, so it can be ended."""
@@ -102,27 +111,33 @@ def sign_in_time() -> datetime:
     return wall_now() if callable(wall_now) else clock.now()
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a sign-in's token (SHA-256), so a copy of it holds no usable sign-ins."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_console_session(session: Session, user: User, now: datetime) -> ConsoleUser:
     """Record a new sign-in for `user` (in the caller's transaction) and return who is signed in by it."""
     token = secrets.token_urlsafe(32)
-    session.add(ConsoleSession(token_hash=_token_hash(token), user_id=user.id, created_at=now))
+    session.add(ConsoleSession(token_hash=token_hash(token), user_id=user.id, created_at=now))
     return ConsoleUser.from_model(user, token)
 
 
 def session_channel(token: str) -> str:
     """The pub/sub channel that tells this sign-in's live streams it has ended (named by the token's hash)."""
-    return f"console:session:{_token_hash(token)[:32]}"
+    return session_channel_of_hash(token_hash(token))
+
+
+def session_channel_of_hash(token_hash: str) -> str:
+    """The same channel from the stored hash, for ending someone else's sign-ins (a disabled account)."""
+    return f"console:session:{token_hash[:32]}"
 
 
 def end_console_session(session: Session, token: str, now: datetime) -> None:
     """Sign-out on the server: the token stops loading a user, wherever a copy of the cookie is."""
     session.execute(
         update(ConsoleSession)
-        .where(ConsoleSession.token_hash == _token_hash(token), ConsoleSession.ended_at.is_(None))
+        .where(ConsoleSession.token_hash == token_hash(token), ConsoleSession.ended_at.is_(None))
         .values(ended_at=now)
     )
 
@@ -140,7 +155,7 @@ def load_user(token: str) -> ConsoleUser | None:
             select(User)
             .join(ConsoleSession, ConsoleSession.user_id == User.id)
             .where(
-                ConsoleSession.token_hash == _token_hash(token),
+                ConsoleSession.token_hash == token_hash(token),
                 ConsoleSession.ended_at.is_(None),
                 ConsoleSession.created_at > oldest,
                 User.is_active.is_(True),
@@ -216,6 +231,8 @@ def login() -> ResponseReturnValue:
         if console_user is not None:
             login_user(console_user)
             log.info("console.signed_in", user_id=console_user.id)
+            if console_user.must_change_password:
+                return redirect(url_for("console.change_password", next=safe_next(next_page)))
             return redirect(safe_next(next_page))
         log.info("console.sign_in_refused")
         form.password.errors = [SIGN_IN_FAILED]
@@ -255,8 +272,14 @@ def logout() -> ResponseReturnValue:
 
 def _close_live_streams(token: str) -> None:
     """Open desks and wallboards of this sign-in stop streaming now, not at their next reconnect."""
+    close_live_streams_of([token_hash(token)])
+
+
+def close_live_streams_of(token_hashes: list[str]) -> None:
+    """Open desks and wallboards of these ended sign-ins (by stored hash) stop streaming now."""
     try:
-        services().redis.publish(session_channel(token), "ended")
+        for token_hash in token_hashes:
+            services().redis.publish(session_channel_of_hash(token_hash), "ended")
     except redis.RedisError:
         log.warning("console.live_streams_not_told")  # they end within console.live.STREAM_LIFETIME_SECONDS
 

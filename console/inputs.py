@@ -9,6 +9,7 @@ readers instead, which records a field error (answered as 400 `{"errors": {field
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
@@ -18,6 +19,8 @@ LARGEST_ID = 2**31 - 1
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also takes "²"
 # Tab, newline and carriage return are ordinary in a typed reason; other control characters never are.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+LONGEST_DATE = 10
 
 
 def column_length(column: InstrumentedAttribute[Any]) -> int:
@@ -83,3 +86,18 @@ class Inputs:
             self.fail(field, f"Keep this to {max_length} characters or fewer.")
             return None
         return raw
+
+    def uk_date(self, field: str, raw: str | None, label: str) -> date | None:
+        """A date typed as 25/11/2026 (as people in the UK write it) or 2026-11-25; None or "" gives None."""
+        typed = self.text(field, raw.strip() if raw else raw, max_length=LONGEST_DATE)
+        if not typed:
+            return None
+        try:
+            found = _UK_DATE.fullmatch(typed)
+            if found:
+                return date(int(found[3]), int(found[2]), int(found[1]))
+            return date.fromisoformat(typed)
+        except ValueError:
+            pass
+        self.fail(field, f"{label} must be a real date, like 25/11/2026.")
+        return None

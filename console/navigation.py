@@ -44,6 +44,18 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         SUPERVISORS,
         "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
     ),
+    ConsolePage(
+        "Accounts",
+        "supervisor.users",
+        SUPERVISORS,
+        "Who can sign in: add an account, set its role and adviser, reset a password, disable it.",
+    ),
+    ConsolePage(
+        "Audit",
+        "supervisor.audit",
+        SUPERVISORS,
+        "Every change made from the console: who, when, and what it was before and after.",
+    ),
 )
 
 

@@ -536,6 +536,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("adviser.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by a reset (and for a new account): the next sign-in must choose a password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 

@@ -8,7 +8,6 @@ shown masked: a supervisor manages callbacks, the dialler and the adviser make t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +33,6 @@ from runtime.web import services
 
 PER_PAGE = 25
 LONGEST_SEARCH = 32  # Callback.reference
-LONGEST_DATE = 10
 STATUS_LABELS = {
     "requested": ("Requested", "govuk-tag--grey"),
     "scheduled": ("Scheduled", "govuk-tag--blue"),
@@ -44,7 +42,6 @@ STATUS_LABELS = {
     "cancelled": ("Cancelled", "govuk-tag--grey"),
 }
 SORT_LABELS = {"due": "Due", "status": "Status", "topic": "Topic", "attempts": "Attempts"}
-_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 EXPIRED = "The form expired. Reload the page and try again."
 
 
@@ -62,21 +59,6 @@ class ListRequest:
     sort: str
     descending: bool
     page: int
-
-
-def _date(inputs: Inputs, field: str, raw: str | None, label: str) -> date | None:
-    text = inputs.text(field, raw.strip() if raw else raw, max_length=LONGEST_DATE)
-    if not text:
-        return None
-    try:
-        found = _UK_DATE.fullmatch(text)
-        if found:
-            return date(int(found[3]), int(found[2]), int(found[1]))
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    inputs.fail(field, f"{label} must be a real date, like 25/11/2026.")
-    return None
 
 
 def _start_of(day: date) -> datetime:
@@ -105,8 +87,8 @@ def parse_list_request(session: Session, args: MultiDict[str, str], inputs: Inpu
         adviser_id = inputs.whole_number("adviser", adviser_raw, message="Choose an adviser from the list.")
         if adviser_id is not None and session.get(Adviser, adviser_id) is None:
             inputs.fail("adviser", "Choose an adviser from the list.")
-    due_from = _date(inputs, "due_from", args.get("due_from"), "The first due date")
-    due_to = _date(inputs, "due_to", args.get("due_to"), "The last due date")
+    due_from = inputs.uk_date("due_from", args.get("due_from"), "The first due date")
+    due_to = inputs.uk_date("due_to", args.get("due_to"), "The last due date")
     if due_from and due_to and due_to < due_from:
         inputs.fail("due_to", "The last due date must be the same as or after the first.")
     reference = inputs.text("reference", (args.get("reference") or "").strip(), max_length=LONGEST_SEARCH)
