@@ -44,6 +44,12 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         SUPERVISORS,
         "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
     ),
+    ConsolePage(
+        "Libraries",
+        "supervisor.libraries",
+        SUPERVISORS,
+        "Each library open or closed now: weekly hours, closures, and closing one now in an emergency.",
+    ),
 )
 
 
