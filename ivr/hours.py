@@ -135,10 +135,14 @@ def parse_closures(data: Iterable[Mapping[str, Any]] | None) -> tuple[Closure, .
             if "date" in raw:
                 starts_on = ends_on = _iso_date(raw["date"])
             else:
-                starts_on = _london(starts_at).date() if starts_at and not raw.get("starts_on") else None
-                starts_on = starts_on or _iso_date(raw["starts_on"])
-                ends_on = _last_day(ends_at) if ends_at and not raw.get("ends_on") else None
-                ends_on = ends_on or _iso_date(raw["ends_on"])
+                if raw.get("starts_on") or starts_at is None:
+                    starts_on = _iso_date(raw["starts_on"])
+                else:
+                    starts_on = _london(starts_at).date()
+                if raw.get("ends_on") or (ends_at is None and starts_at is None):
+                    ends_on = _iso_date(raw["ends_on"])
+                else:  # until `ends_at`, or with neither: until the end of the day it starts
+                    ends_on = _last_day(ends_at) if ends_at is not None else starts_on
         except KeyError as missing:
             raise HoursError(f"closure needs 'date' or 'starts_on'/'ends_on', missing {missing}") from None
         if ends_on < starts_on:
