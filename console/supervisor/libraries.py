@@ -314,8 +314,11 @@ def _own(session: Any, library_id: int, closure_id: int) -> int:
     return closure_id
 
 
-def uk_time(moment: datetime | None) -> str:
+def uk_time(moment: datetime | None, ending: bool = False) -> str:
+    """ "14:00 on 25 Nov 2026"; an end at midnight is "the end of" the day before."""
     if moment is None:
         return ""
     local = moment.astimezone(LONDON)
+    if ending and local.time() == time(0):
+        return f"The end of {local - timedelta(days=1):%-d %b %Y}"
     return local.strftime("%H:%M on %-d %b %Y")
