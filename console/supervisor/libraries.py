@@ -164,7 +164,7 @@ def change_hours(library_id: int) -> ResponseReturnValue:
         library_id,
         typed,
         lambda session, now: operations.change_weekly_hours(session, library_id, week, now, current_user.id),
-        lambda changed: f"{changed.name}'s weekly hours are saved. Callers hear them from their next call.",
+        lambda changed: f"{changed.name}'s weekly hours are saved. New calls follow them within a minute.",
     )
 
 
