@@ -51,6 +51,8 @@ def test_an_emergency_closure_is_made_and_a_new_simulated_call_hears_its_sentenc
     page.get_by_role("link", name="Huddersfield").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Huddersfield")
     check(page, output_path, "2-library")
+    with zoomed_to_200_percent(page):
+        keep_screenshot(page, output_path, "2-library-200-percent")
 
     # The emergency form, by keyboard alone: a reason for staff, the sentence callers hear, then Enter.
     tab_to(page, page.get_by_label("Why is it closed? (for staff)").first)

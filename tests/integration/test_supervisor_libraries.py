@@ -49,7 +49,7 @@ def test_the_list_shows_all_ten_libraries_open_now_with_todays_hours(supervisor)
     assert response.status_code == 200
     assert html.count('<th scope="row" class="govuk-table__header"><a') == 10
     # Wednesday 25 November 2026, 10:00: Huddersfield opens 9 to 5; Birstall (a village hub) shuts on Wednesdays.
-    assert row_of(html, "Huddersfield") == "Huddersfield Open Open until 17:00 9 am to 5 pm"
+    assert row_of(html, "Huddersfield") == "Huddersfield Open Until 17:00 9 am to 5 pm"
     assert row_of(html, "Birstall") == "Birstall Closed Outside opening hours Closed"
 
 
@@ -88,7 +88,7 @@ def test_an_emergency_closure_now_closes_the_library_from_now_and_is_audited(sup
     ended = supervisor.post(f"{page}/closures/{closure.id}/end", data={"csrf_token": csrf(supervisor, page)})
     assert ended.status_code == 302
     assert row_of(supervisor.get("/console/supervisor/libraries").get_data(as_text=True), "Batley") == (
-        "Batley Open Open until 17:00 9 am to 10 am, 10:30 am to 5 pm"
+        "Batley Open Until 17:00 9 am to 10 am, 10:30 am to 5 pm"
     )
 
 
