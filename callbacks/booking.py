@@ -29,7 +29,7 @@ from callbacks.slots import (
     slot_at,
 )
 from ivr.calls import record_event
-from ivr.hours import LibraryHours, next_opening, parse_library_hours
+from ivr.hours import LibraryHours, closure_of, next_opening, parse_library_hours
 from models import (
     ACTIVE_CALLBACK_STATUSES,
     Adviser,
@@ -140,7 +140,7 @@ def library_hours(session: Session) -> dict[int, LibraryHours]:
         library.id: parse_library_hours(
             library.name,
             library.opening_hours,
-            [{"starts_on": c.starts_on, "ends_on": c.ends_on, "reason": c.reason} for c in library.closures],
+            [closure_of(c) for c in library.closures],
         )
         for library in session.scalars(query)
     }

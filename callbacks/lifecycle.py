@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from callbacks import sms
 from ivr.calls import record_call_started
-from ivr.hours import LONDON, HoursError, LibraryHours, next_opening, parse_library_hours
+from ivr.hours import LONDON, HoursError, LibraryHours, closure_of, next_opening, parse_library_hours
 from models import (
     ACTIVE_CALLBACK_STATUSES,
     ACTIVE_QUEUE_ENTRY_STATUSES,
@@ -197,10 +197,7 @@ def phone_service_hours(session: Session) -> list[LibraryHours]:
     query = select(Library).where(Library.offers_phone_support).options(selectinload(Library.closures))
     hours = []
     for library in session.scalars(query):
-        closures = [
-            {"starts_on": c.starts_on.isoformat(), "ends_on": c.ends_on.isoformat(), "reason": c.reason}
-            for c in library.closures
-        ]
+        closures = [closure_of(c) for c in library.closures]
         try:
             hours.append(parse_library_hours(library.name, library.opening_hours, closures))
         except HoursError:

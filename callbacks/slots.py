@@ -4,7 +4,7 @@ Pure functions over plain data (no Flask, Redis or SQLAlchemy), so it is tested 
 
 - a slot is a whole local hour (Europe/London), e.g. 10:00-11:00, inside a library session and a rostered shift;
 - its capacity is the number of distinct advisers rostered for the whole hour at an open library (not closed
-  by a bank holiday or a dated closure, see `ivr.hours`) who have the topic's skill, minus callbacks already
+  by a bank holiday or a closure, even one from part-way through the day: see `ivr.hours`) who have the topic's skill, minus callbacks already
   booked in that hour for the topic. It is also never more than everyone rostered minus every booking in the
   hour, so advisers with two skills are not promised twice;
 - slots are never in the past and never sooner than a minimum lead time, so an adviser can prepare.
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ivr.hours import LONDON, LibraryHours, closed_reason
+from ivr.hours import LONDON, LibraryHours, open_sessions
 from ivr.hours_words import POLISH, clock_en_parts, clock_pl, spoken_day
 
 GENERAL_TOPIC = "general"  # any adviser can take a general enquiry
@@ -103,7 +103,7 @@ def slot_at(
         if line.weekday != day.weekday() or not (line.starts <= start_clock and end_clock <= line.ends):
             continue
         hours = libraries.get(line.library_id)
-        if hours is None or not _open_throughout(hours, day, start_clock, end_clock):
+        if hours is None or not _open_throughout(hours, day, local_start, local_end):
             continue
         everyone.add(line.adviser_id)
         if topic == GENERAL_TOPIC or topic in line.skills:
@@ -139,12 +139,14 @@ def next_rostered_start(
             if line.weekday != day.weekday() or not (topic == GENERAL_TOPIC or topic in line.skills):
                 continue
             hours = libraries.get(line.library_id)
-            if hours is None or closed_reason(day, hours.closures):
+            if hours is None:
                 continue
-            for opens, closes in hours.opening_hours.on(day):
-                start = max(opens, line.starts)
-                if start < min(closes, line.ends):
-                    starts.append(datetime.combine(day, start, tzinfo=LONDON))
+            shift_starts = datetime.combine(day, line.starts, tzinfo=LONDON)
+            shift_ends = datetime.combine(day, line.ends, tzinfo=LONDON)
+            for opens, closes in open_sessions(day, hours.opening_hours, hours.closures):
+                start = max(opens, shift_starts)
+                if start < min(closes, shift_ends):
+                    starts.append(start)
         later = [moment for moment in starts if moment > local_now]
         if later:
             return min(later).astimezone(UTC)
@@ -214,10 +216,9 @@ def _is_whole_hour(local: datetime) -> bool:
     return local.minute == 0 and local.second == 0 and local.microsecond == 0
 
 
-def _open_throughout(hours: LibraryHours, day: date, start: time, end: time) -> bool:
-    if closed_reason(day, hours.closures):
-        return False
-    return any(opens <= start and end <= closes for opens, closes in hours.opening_hours.on(day))
+def _open_throughout(hours: LibraryHours, day: date, start: datetime, end: datetime) -> bool:
+    sessions = open_sessions(day, hours.opening_hours, hours.closures)
+    return any(opens <= start and end <= closes for opens, closes in sessions)
 
 
 def _utc(moment: datetime) -> datetime:

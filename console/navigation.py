@@ -45,6 +45,12 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
     ),
     ConsolePage(
+        "Libraries",
+        "supervisor.libraries",
+        SUPERVISORS,
+        "Each library open or closed now: weekly hours, closures, and closing one now in an emergency.",
+    ),
+    ConsolePage(
         "Accounts",
         "supervisor.users",
         SUPERVISORS,

@@ -5,7 +5,9 @@ Pure functions over plain data, so the engine, the router and the callback slot 
 - weekly hours are the Library model's JSON, ``{"mon": [["09:00", "17:00"]], ..., "sun": []}``, in
   Europe/London local time; a missing day means closed that day;
 - closures are ``[{"date": "2026-12-24", "reason": "..."}]`` or ranges
-  ``[{"starts_on": "2026-12-29", "ends_on": "2026-12-31", "reason": "..."}]`` (the LibraryClosure rows);
+  ``[{"starts_on": "2026-12-29", "ends_on": "2026-12-31", "reason": "..."}]`` (the LibraryClosure rows); a
+  closure may also start or end part-way through a day (``"starts_at"``/``"ends_at"``, tz-aware ISO times: an
+  emergency, "closed from 14:00 today"), and may carry ``"caller_message"``, the sentence callers hear;
 - bank holidays come from the ``holidays`` package, GB subdivision "ENG" (England & Wales share them),
   including substitute days such as Monday 28 December 2026 for Boxing Day.
 
@@ -36,14 +38,38 @@ class HoursError(ValueError):
 
 @dataclass(frozen=True)
 class Closure:
-    """A dated closure, one day or an inclusive range, with the reason callers and staff see."""
+    """A closure on top of the weekly hours: whole days (an inclusive range of dates), or from/until a moment.
+
+    `starts_at`/`ends_at` (tz-aware) cut the first/last day: closed from `starts_at` (on `starts_on`) until
+    `ends_at` (on or before the day after `ends_on`); None means from the start of `starts_on` / until the end
+    of `ends_on`. `caller_message` is the sentence callers hear, written by staff ("" when there is none).
+    """
 
     starts_on: date
     ends_on: date
     reason: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    caller_message: str = ""
+
+    def start(self) -> datetime:
+        """The moment the closure starts (Europe/London)."""
+        return _london(self.starts_at) if self.starts_at else _midnight(self.starts_on)
+
+    def end(self) -> datetime:
+        """The moment the library may open again (Europe/London), exclusive."""
+        return _london(self.ends_at) if self.ends_at else _midnight(self.ends_on + timedelta(days=1))
 
     def covers(self, day: date) -> bool:
-        return self.starts_on <= day <= self.ends_on
+        """Whether the closure lasts the whole of `day` (a closure from 14:00 does not cover its first day)."""
+        return self.start() <= _midnight(day) and _midnight(day + timedelta(days=1)) <= self.end()
+
+    def in_effect_at(self, moment: datetime) -> bool:
+        return self.start() <= _london(moment) < self.end()
+
+    def touches(self, day: date) -> bool:
+        """Whether any part of `day` is inside the closure."""
+        return self.start() < _midnight(day + timedelta(days=1)) and _midnight(day) < self.end()
 
 
 @dataclass(frozen=True)
@@ -98,22 +124,54 @@ def parse_opening_hours(data: Mapping[str, Any]) -> OpeningHours:
 
 
 def parse_closures(data: Iterable[Mapping[str, Any]] | None) -> tuple[Closure, ...]:
-    """Read dated closures, single days ("date") or ranges ("starts_on"/"ends_on")."""
+    """Read closures: single days ("date"), ranges ("starts_on"/"ends_on"), or moments ("starts_at"/"ends_at",
+    from which missing dates are taken); "reason" and "caller_message" are optional."""
     closures = []
     for raw in data or ():
         if not isinstance(raw, Mapping):
             raise HoursError(f"closure must be an object, got {raw!r}")
+        starts_at, ends_at = _moment(raw.get("starts_at")), _moment(raw.get("ends_at"))
         try:
             if "date" in raw:
                 starts_on = ends_on = _iso_date(raw["date"])
             else:
-                starts_on, ends_on = _iso_date(raw["starts_on"]), _iso_date(raw["ends_on"])
+                if raw.get("starts_on") or starts_at is None:
+                    starts_on = _iso_date(raw["starts_on"])
+                else:
+                    starts_on = _london(starts_at).date()
+                if raw.get("ends_on") or (ends_at is None and starts_at is None):
+                    ends_on = _iso_date(raw["ends_on"])
+                else:  # until `ends_at`, or with neither: until the end of the day it starts
+                    ends_on = _last_day(ends_at) if ends_at is not None else starts_on
         except KeyError as missing:
             raise HoursError(f"closure needs 'date' or 'starts_on'/'ends_on', missing {missing}") from None
         if ends_on < starts_on:
             raise HoursError(f"closure {starts_on}..{ends_on} ends before it starts")
-        closures.append(Closure(starts_on, ends_on, str(raw.get("reason") or "closed")))
+        closure = Closure(
+            starts_on,
+            ends_on,
+            str(raw.get("reason") or "closed"),
+            starts_at,
+            ends_at,
+            str(raw.get("caller_message") or ""),
+        )
+        if closure.end() <= closure.start():
+            raise HoursError(f"closure {closure.start():%Y-%m-%d %H:%M} ends before it starts")
+        closures.append(closure)
     return tuple(closures)
+
+
+def closure_of(row: Any) -> dict[str, Any]:
+    """A LibraryClosure row (anything with its attributes) as the closure data `parse_closures` reads."""
+    starts_at, ends_at = getattr(row, "starts_at", None), getattr(row, "ends_at", None)
+    return {
+        "starts_on": row.starts_on.isoformat(),
+        "ends_on": row.ends_on.isoformat(),
+        "reason": row.reason,
+        "starts_at": starts_at.isoformat() if starts_at else None,
+        "ends_at": ends_at.isoformat() if ends_at else None,
+        "caller_message": getattr(row, "caller_message", None) or "",
+    }
 
 
 def parse_library_hours(name: str, opening_hours: Mapping[str, Any], closures: Any = None) -> LibraryHours:
@@ -140,6 +198,44 @@ def closed_reason(
     return None
 
 
+def closure_at(moment: datetime, closures: Sequence[Closure] = ()) -> Closure | None:
+    """The closure in effect at `moment` (the first listed, if several), or None."""
+    return next((closure for closure in closures if closure.in_effect_at(moment)), None)
+
+
+def open_sessions(
+    day: date,
+    opening_hours: OpeningHours,
+    closures: Sequence[Closure] = (),
+    observe_bank_holidays: bool = True,
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The library's open times on `day` (Europe/London), after bank holidays and closures cut them.
+
+    A closure from 14:00 turns a 09:00-17:00 day into 09:00-14:00; one until 12:00, into 12:00-17:00.
+    """
+    if closed_reason(day, closures, observe_bank_holidays):
+        return ()
+    sessions = [
+        (datetime.combine(day, start, tzinfo=LONDON), datetime.combine(day, end, tzinfo=LONDON))
+        for start, end in opening_hours.on(day)
+    ]
+    for closure in closures:
+        if not closure.touches(day):
+            continue
+        shut_from, shut_until = closure.start(), closure.end()
+        cut = []
+        for opens, closes in sessions:
+            if closes <= shut_from or shut_until <= opens:
+                cut.append((opens, closes))
+                continue
+            if opens < shut_from:
+                cut.append((opens, shut_from))
+            if shut_until < closes:
+                cut.append((shut_until, closes))
+        sessions = cut
+    return tuple(sessions)
+
+
 def is_open(
     now: datetime,
     opening_hours: OpeningHours,
@@ -148,12 +244,14 @@ def is_open(
 ) -> HoursDecision:
     """Decide whether a library is open at `now` (tz-aware), start inclusive, end exclusive."""
     local = _london(now)
+    closure = closure_at(local, closures)
+    if closure is not None:
+        return HoursDecision(False, closure.reason)
     reason = closed_reason(local.date(), closures, observe_bank_holidays)
     if reason:
         return HoursDecision(False, reason)
-    clock = local.time().replace(tzinfo=None)
-    for start, end in opening_hours.on(local.date()):
-        if start <= clock < end:
+    for start, end in open_sessions(local.date(), opening_hours, closures, observe_bank_holidays):
+        if start <= local < end:
             return HoursDecision(True, f"open until {end:%H:%M}")
     return HoursDecision(False, "outside opening hours")
 
@@ -185,13 +283,10 @@ def next_opening(
     local = _london(now)
     for offset in range(within_days + 1):
         day = local.date() + timedelta(days=offset)
-        if closed_reason(day, closures, observe_bank_holidays):
-            continue
-        for start, end in opening_hours.on(day):
-            opens = datetime.combine(day, start, tzinfo=LONDON)
+        for opens, closes in open_sessions(day, opening_hours, closures, observe_bank_holidays):
             if opens > local:
                 return opens
-            if datetime.combine(day, end, tzinfo=LONDON) > local:
+            if closes > local:
                 return local  # open right now
     return None
 
@@ -200,6 +295,28 @@ def _london(now: datetime) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("opening hours need a tz-aware datetime")
     return now.astimezone(LONDON)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=LONDON)
+
+
+def _last_day(ends_at: datetime) -> date:
+    """The last local day a closure ending at `ends_at` touches (one ending at midnight ends the day before)."""
+    local = _london(ends_at)
+    return local.date() - timedelta(days=1) if local == _midnight(local.date()) else local.date()
+
+
+def _moment(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        raise HoursError(f"{value!r} is not an ISO date and time") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise HoursError(f"{value!r} has no time zone")
+    return moment
 
 
 def _clock_time(day: str, value: Any) -> time:

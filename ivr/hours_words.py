@@ -4,7 +4,9 @@ Pure functions over `ivr.hours` data, in English and Polish (the languages we ha
 callers hear the English). The flow's texts use them as placeholders, filled by the engine:
 
 - ``{closed_today}``: "We're closed today for Christmas Day." on a bank holiday or a closure of every hub, else
-  nothing (lines are simply closed for the night);
+  nothing (lines are simply closed for the night); a closure with a sentence for callers ("Batley Library is
+  closed from 2pm today because of flooding.") is heard in English as staff wrote it, and as the plain
+  translated "closed today" words in Polish (staff's English is not read out in another language);
 - ``{next_opening}``: "We open again on Tuesday the 29th of December at 9 am." (nothing if we don't know);
 - ``{opening_hours}``: "Our opening hours are: Monday, Wednesday and Friday, 9 am to 5 pm; ...".
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
-from ivr.hours import LONDON, LibraryHours, bank_holiday, next_opening
+from ivr.hours import LONDON, Closure, LibraryHours, bank_holiday, closure_at, next_opening
 
 ENGLISH, POLISH = "en-GB", "pl-PL"
 WORDS_LANGUAGES = (ENGLISH, POLISH)
@@ -114,16 +116,23 @@ def hours_sentences(
     language = language if language in WORDS_LANGUAGES else ENGLISH
     local = now.astimezone(LONDON)
     return {
-        "closed_today": closed_today(local.date(), libraries, language, observe_bank_holidays),
+        "closed_today": closed_today(local.date(), libraries, language, observe_bank_holidays, now=local),
         "next_opening": _next_opening_sentence(local, libraries, language, observe_bank_holidays),
         "opening_hours": opening_hours(libraries, language),
     }
 
 
 def closed_today(
-    day: date, libraries: Sequence[LibraryHours], language: str, observe_bank_holidays: bool = True
+    day: date,
+    libraries: Sequence[LibraryHours],
+    language: str,
+    observe_bank_holidays: bool = True,
+    now: datetime | None = None,
 ) -> str:
-    """Why the whole service is shut today (a bank holiday, or one closure reason at every hub), else ""."""
+    """Why the whole service is shut today (a bank holiday, or a closure at every hub), else "".
+
+    With `now`, a closure in effect then counts even if it began part-way through the day (an emergency).
+    """
     words = SENTENCES[language]
     holiday = bank_holiday(day) if observe_bank_holidays else None
     if holiday:
@@ -136,15 +145,35 @@ def closed_today(
         if observed:
             return words["observed"].format(name=name)
         return words["bank_holiday"].format(name=BANK_HOLIDAYS_EN.get(name, name))
-    reasons = set()
+    closures: list[Closure] = []
     for library in libraries:
-        covering = [closure.reason for closure in library.closures if closure.covers(day)]
-        if not covering:
-            return ""  # this hub is not closed all day: the lines are closed only outside its hours
-        reasons.add(covering[0])
-    if not libraries or len(reasons) != 1:
+        covering = [closure for closure in library.closures if closure.covers(day)]
+        in_effect = closure_at(now, library.closures) if now is not None else None
+        if in_effect is None and not covering:
+            return ""  # this hub is not closed: the lines are closed only outside its hours
+        closures.append(in_effect or covering[0])
+    if not libraries:
+        return ""
+    if language == ENGLISH and all(closure.caller_message for closure in closures):
+        return closure_sentences(closures)
+    reasons = {closure.reason for closure in closures}
+    if len(reasons) != 1:
         return ""
     return words["closure"].format(reason=reasons.pop())
+
+
+MOST_CLOSURE_SENTENCES = 3
+
+
+def closure_sentences(closures: Sequence[Closure]) -> str:
+    """The callers' sentences of these closures, each once, in order; "" if there are more than three (a list
+    that long is no help on the phone: the menu's own "our lines are closed" is said instead)."""
+    sentences = list(dict.fromkeys(closure.caller_message.strip() for closure in closures))
+    if len(sentences) > MOST_CLOSURE_SENTENCES:
+        return ""
+    return " ".join(
+        sentence if sentence.endswith((".", "!", "?")) else f"{sentence}." for sentence in sentences
+    )
 
 
 def _next_opening_sentence(

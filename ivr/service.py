@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from ivr import engine
 from ivr.calls import CallAlreadyEnded, record_call_started, save_step_once
 from ivr.flow import CaptureNode, Flow, default_flow
+from ivr.hours import closure_of
 from ivr.versions import MAIN_FLOW_NAME, flow_of_version
 from models import Call, FlowStatus, FlowVersion, Library, Topic
 from models import Flow as FlowRecord
@@ -115,14 +116,28 @@ def last_reply(session: Session, call_sid: str) -> str | None:
 
 
 class LibraryHoursCache:
-    """Opening hours and closures of every hub, re-read at most once a minute (they change rarely)."""
+    """Opening hours and closures of every hub, re-read at most once a minute (they change rarely).
+
+    "A minute" by the real clock or by the call's clock (the injected one, which the simulator and tests move),
+    whichever passes first, so a closure a supervisor makes reaches new calls within a minute either way. A
+    different database (another app in the same process: tests, scenarios) is always read afresh.
+    """
 
     def __init__(self) -> None:
         self._loaded_at = -LIBRARY_CACHE_SECONDS
+        self._loaded_for: datetime | None = None
+        self._bind: object = None
         self._libraries: list[dict[str, Any]] = []
 
-    def get(self, session: Session) -> list[dict[str, Any]]:
-        if time.monotonic() - self._loaded_at > LIBRARY_CACHE_SECONDS:
+    def _stale(self, session: Session, now: datetime | None) -> bool:
+        if time.monotonic() - self._loaded_at > LIBRARY_CACHE_SECONDS or session.get_bind() is not self._bind:
+            return True
+        if now is None or self._loaded_for is None:
+            return False
+        return abs((now - self._loaded_for).total_seconds()) >= LIBRARY_CACHE_SECONDS
+
+    def get(self, session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
+        if self._stale(session, now):
             query = (
                 select(Library).where(Library.offers_phone_support).options(selectinload(Library.closures))
             )
@@ -130,18 +145,13 @@ class LibraryHoursCache:
                 {
                     "name": library.name,
                     "opening_hours": library.opening_hours,
-                    "closures": [
-                        {
-                            "starts_on": c.starts_on.isoformat(),
-                            "ends_on": c.ends_on.isoformat(),
-                            "reason": c.reason,
-                        }
-                        for c in library.closures
-                    ],
+                    "closures": [closure_of(c) for c in library.closures],
                 }
                 for library in session.scalars(query)
             ]
             self._loaded_at = time.monotonic()
+            self._loaded_for = now
+            self._bind = session.get_bind()
         return self._libraries
 
 
@@ -263,7 +273,7 @@ def start_menu(
     if call.ivr_state_text is not None and call.ivr_last_reply is not None:
         return call.ivr_last_reply
     version_id, flow = _flow_for(session, call, draft_version_id)
-    step = engine.start(flow, _context(call, now, libraries.get(session)))
+    step = engine.start(flow, _context(call, now, libraries.get(session, now)))
     return _turn(call, version_id, flow, step, now, call.ivr_last_token, started)
 
 
@@ -296,7 +306,7 @@ def continue_menu(
     ):
         return call.ivr_last_reply
     version_id, flow = _flow_for(session, call)
-    step = engine.advance(flow, state, caller_input, _context(call, now, libraries.get(session)))
+    step = engine.advance(flow, state, caller_input, _context(call, now, libraries.get(session, now)))
     return _turn(call, version_id, flow, step, now, idempotency_token, started)
 
 

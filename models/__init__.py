@@ -196,16 +196,30 @@ class Library(Base):
 
 
 class LibraryClosure(Base):
-    """A dated closure (training day, refurbishment) on top of the weekly hours and bank holidays."""
+    """A closure (training day, refurbishment, an emergency) on top of the weekly hours and bank holidays.
+
+    Whole days from `starts_on` to `ends_on`, unless `starts_at`/`ends_at` cut the first/last day (an
+    emergency: "closed from 14:00 today"); then `starts_on`/`ends_on` are those moments' dates in Europe/London.
+    `reason` is what staff see; `caller_message`, what callers hear.
+    """
 
     __tablename__ = "library_closure"
-    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+        CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="ends_at_after_starts_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("library.id", ondelete="CASCADE"), index=True)
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    caller_message: Mapped[str | None] = mapped_column(String(300))
+    is_emergency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     library: Mapped[Library] = relationship(back_populates="closures")
 

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from ivr.hours import HoursError, closure_at, closure_of, is_open, parse_library_hours
 from models import (
     ACTIVE_QUEUE_ENTRY_STATUSES,
     Adviser,
@@ -39,6 +40,9 @@ class QueuedCaller:
     created: (
         bool  # False when the caller was already queued (a repeated waitUrl, a return after a missed offer)
     )
+    # The sentence callers hear when the library they would have gone to is closed now ("Batley Library is
+    # closed from 2 pm today because of flooding."); set on joining only, so it is said once.
+    closure_message: str | None = None
 
 
 def home_library_for(session: Session, caller_number: str | None, default_library: str) -> str:
@@ -56,6 +60,44 @@ def home_library_for(session: Session, caller_number: str | None, default_librar
         if last:
             return last
     return default_library
+
+
+def open_home_library(session: Session, home: str, now: datetime) -> tuple[str, str | None]:
+    """The hub to try first and, when `home` is closed now by a closure, that closure's sentence for callers.
+
+    A closed home (an emergency: flooding) has no advisers to wait for, so its first open neighbour takes its
+    place; with none open, the home stays and widening finds advisers elsewhere as it always does.
+    """
+    library = _library_with_closures(session, home)
+    if library is None:
+        return home, None
+    try:
+        hours = parse_library_hours(
+            library.name, library.opening_hours, [closure_of(c) for c in library.closures]
+        )
+    except HoursError:
+        return home, None
+    closure = closure_at(now, hours.closures)
+    if closure is None:
+        return home, None
+    message = closure.caller_message or None
+    for name in library.neighbours:
+        neighbour = _library_with_closures(session, str(name))
+        if neighbour is None:
+            continue
+        try:
+            theirs = parse_library_hours(
+                neighbour.name, neighbour.opening_hours, [closure_of(c) for c in neighbour.closures]
+            )
+        except HoursError:
+            continue
+        if is_open(now, theirs.opening_hours, theirs.closures).is_open:
+            return neighbour.name, message
+    return home, message
+
+
+def _library_with_closures(session: Session, name: str) -> Library | None:
+    return session.scalar(select(Library).where(Library.name == name).options(selectinload(Library.closures)))
 
 
 def join_queue(
@@ -77,7 +119,9 @@ def join_queue(
     existing = active_entry_for_call(session, call.id)
     if existing is not None:
         return QueuedCaller(existing, call.call_sid, library_name(session, existing), created=False)
-    home = home_library_for(session, call.caller_number, default_library)
+    home, closure_message = open_home_library(
+        session, home_library_for(session, call.caller_number, default_library), now
+    )
     library_id = session.scalar(select(Library.id).where(Library.name == home))
     entry = QueueEntry(
         call_id=call.id,
@@ -98,7 +142,13 @@ def join_queue(
         existing = active_entry_for_call(session, call.id)
         assert existing is not None
         return QueuedCaller(existing, call.call_sid, library_name(session, existing), created=False)
-    return QueuedCaller(entry, call.call_sid, home if library_id else default_library, created=True)
+    return QueuedCaller(
+        entry,
+        call.call_sid,
+        home if library_id else default_library,
+        created=True,
+        closure_message=closure_message,
+    )
 
 
 def active_entry_for_call(session: Session, call_id: int, lock: bool = False) -> QueueEntry | None:

@@ -25,6 +25,8 @@ from callbacks.booking import advisers_next_expected, propose_number, proposed_n
 from callbacks.numbers import check_callback_number, check_keyed_digits, spoken_digits
 from callbacks.service import dedupe_key, request_callback
 from ivr.calls import CallAlreadyEnded, lock_call, record_call_started, record_event
+from ivr.prompts import ENGLISH
+from ivr.twiml import say_in
 from models import (
     Adviser,
     AdviserState,
@@ -178,6 +180,9 @@ def wait() -> Response:
         action=url_for("queue.key", topic=topic.value),
         action_on_empty_result=False,
     )
+    if queued.closure_message and language == ENGLISH:
+        # Staff's own words, in English only: other callers hear nothing invented about a library's closure.
+        say_in(gather, queued.closure_message, ENGLISH)
     if offer_plainly:
         prompts.say_callback_offer(gather, language, expected, now)
     elif estimate.nobody_serving:
