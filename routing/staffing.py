@@ -20,7 +20,7 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from callbacks.numbers import check_callback_number
+from callbacks.numbers import INVALID, check_callback_number
 from ivr.prompts import LANGUAGES
 from models import Adviser, AdviserSkill, AdviserState, AnswersOn, Library, Topic
 from models.audit import record_change
@@ -42,6 +42,7 @@ PROFICIENCY = {
     4: "4 – experienced",
     5: "5 – expert, takes the hardest calls",
 }
+NOT_A_NUMBER = "Enter a UK mobile or landline number, like 07400 123456 or 01484 221000."
 INACTIVE_REASON = "made inactive by a supervisor"
 LARGEST_ID = 2**31 - 1
 
@@ -128,12 +129,13 @@ def checked_details(
     if typed:
         check = check_callback_number(typed, region)
         if check.number is None:
+            # The checker's reason is worded for a caller; an unrecognised number gets a staff example.
             errors["phone_number"] = (
-                check.reason or "Enter a UK mobile or landline number, like 07700 900123."
+                NOT_A_NUMBER if check.refused == INVALID or not check.reason else check.reason
             )
         number = check.number
     if answers_on == AnswersOn.PHONE and not typed and stored_number is None:
-        errors["phone_number"] = "Enter the phone number their calls should ring, like 07700 900123."
+        errors["phone_number"] = "Enter the phone number their calls should ring, like 07400 123456."
     if errors:
         raise AdviserRefused(errors)
     assert library is not None
