@@ -44,6 +44,18 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         SUPERVISORS,
         "Every callback: find one, see each attempt, give it to another adviser or cancel it.",
     ),
+    ConsolePage(
+        "Advisers",
+        "supervisor.advisers",
+        SUPERVISORS,
+        "Each adviser's skills, languages, library and phone; add one, or make one inactive.",
+    ),
+    ConsolePage(
+        "Rota",
+        "supervisor.rota",
+        SUPERVISORS,
+        "Who works when, at each library; add shifts, record leave and sickness.",
+    ),
 )
 
 
