@@ -348,3 +348,55 @@ def test_a_saturday_shift_is_added_and_removed_audited_and_seen_in_the_week(serv
     assert audit(services, "rota.shift_removed")[0].before["weekday"] == "Saturday"
     with pytest.raises(rota.RotaNotFound), services.session_factory.begin() as session:
         rota.remove_shift(session, council["tom"], shift_id, now, None)
+
+
+def test_a_caller_waiting_for_an_inactive_advisers_skill_is_not_offered_to_them(services, council, clock):
+    from routing.engine import WaitingCaller
+
+    with services.session_factory.begin() as session:
+        staffing.update_adviser(
+            services,
+            session,
+            council["tom"],
+            details(home_library_id=council["library"], is_active=False),
+            council["boss_user"],
+        )
+    caller = WaitingCaller("CA" + "7" * 32, "council_tax", "en-GB", "Huddersfield", clock.now())
+    with services.session_factory() as session:
+        store = ready_store(services, session)
+        store.add_waiting(caller)
+        assert store.try_assign(clock.now()) is None
+
+    with services.session_factory.begin() as session:  # back at work: the same caller reaches him
+        staffing.update_adviser(
+            services,
+            session,
+            council["tom"],
+            details(home_library_id=council["library"]),
+            council["boss_user"],
+        )
+    with services.session_factory.begin() as session:
+        adviser_states.change_state(services, session, council["tom"], "available", None)
+    with services.session_factory() as session:
+        assignment = ready_store(services, session).try_assign(clock.now())
+    assert assignment is not None and assignment.adviser_id == adviser_key(council["tom"])
+
+
+def test_a_callback_cannot_be_given_to_an_inactive_adviser(services, council, clock):
+    from callbacks.service import request_callback
+    from models import CallbackStatus
+
+    with services.session_factory.begin() as session:
+        callback_id = request_callback(
+            session, "+447400123456", Topic.COUNCIL_TAX, clock.now(), status=CallbackStatus.SCHEDULED
+        ).callback.id
+        staffing.update_adviser(
+            services,
+            session,
+            council["tom"],
+            details(home_library_id=council["library"], is_active=False),
+            council["boss_user"],
+        )
+    with services.session_factory.begin() as session, pytest.raises(supervision.CallbackRefused) as refused:
+        supervision.reassign_callback(session, callback_id, council["tom"], clock.now(), council["boss"])
+    assert "not active" in refused.value.message
