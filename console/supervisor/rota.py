@@ -67,6 +67,8 @@ def _week_start(raw: str | None, today: date) -> date:
         chosen = date.fromisoformat((raw or "")[:10]) if raw else today
     except ValueError:
         chosen = today
+    if not 2000 <= chosen.year <= 2100:
+        chosen = today  # the previous and next weeks of year 1 or 9999 do not exist
     return rota.monday_of(chosen)
 
 

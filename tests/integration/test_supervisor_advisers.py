@@ -205,6 +205,8 @@ def test_the_rota_shows_a_librarys_week_and_next_expected(supervisor, db):
     assert "Week beginning 23 November 2026" in html and "Tom Hirst" in html and "Zofia Nowak" not in html
     assert 'id="next-expected"' in html and "Council tax advisers" in html
     assert supervisor.get(f"{ROTA}?library=abc").status_code == 400
+    for week in ("9999-12-31", "0001-01-01", "nonsense"):
+        assert supervisor.get(f"{ROTA}?library={library}&week={week}").status_code == 200, week
     assert supervisor.get(f"{ROTA}?adviser=999999").status_code == 404
 
 
