@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from callbacks.booking import advisers_next_expected
+from callbacks.booking import advisers_next_expected, slot_inputs
+from callbacks.slots import next_rostered_start
 from ivr.hours import LONDON
 from models import Adviser, AdviserShift, Library, RotaException, RotaExceptionKind, Topic
 from models.audit import record_change
@@ -374,6 +375,14 @@ def next_expected(session: Session, now: datetime) -> list[tuple[str, datetime |
         (TOPICS.get(topic.value, topic.value), advisers_next_expected(session, topic, now))
         for topic in (Topic.COUNCIL_TAX, Topic.HOUSING_BENEFIT, Topic.GENERAL)
     ]
+
+
+def adviser_next_expected(session: Session, adviser_id: int, now: datetime) -> datetime | None:
+    """When this adviser is next due to start a shift by the rota (days away, closures and being inactive
+    allowed for, as for callers), or None."""
+    inputs = slot_inputs(session, Topic.GENERAL, now)
+    lines = [line for line in inputs.rota if line.adviser_id == adviser_id]
+    return next_rostered_start(now, Topic.GENERAL.value, lines, inputs.libraries)
 
 
 def today(now: datetime) -> date:

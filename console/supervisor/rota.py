@@ -16,17 +16,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from callbacks.booking import slot_inputs
-from callbacks.slots import next_rostered_start
 from console.auth import supervisor_required
 from console.inputs import Inputs
 from console.supervisor import supervisor_bp
 from console.supervisor.callbacks import EXPIRED, CallbackForm
 from ivr.hours import LONDON
-from models import Adviser, Library, Topic
+from models import Adviser, Library
 from routing import rota
 from runtime.web import services
 
@@ -70,13 +67,6 @@ def _week_start(raw: str | None, today: date) -> date:
     if not 2000 <= chosen.year <= 2100:
         chosen = today  # the previous and next weeks of year 1 or 9999 do not exist
     return rota.monday_of(chosen)
-
-
-def adviser_next_expected(session: Session, adviser_id: int, now: datetime) -> datetime | None:
-    """When this adviser is next due to start a shift, by the rota (days away and closures allowed for)."""
-    inputs = slot_inputs(session, Topic.GENERAL, now)
-    lines = [line for line in inputs.rota if line.adviser_id == adviser_id]
-    return next_rostered_start(now, Topic.GENERAL.value, lines, inputs.libraries)
 
 
 def uk_moment(moment: datetime | None) -> str:
@@ -128,7 +118,7 @@ def _render(
             "form": CallbackForm(),
         }
         if adviser is not None:
-            context["adviser_expected"] = adviser_next_expected(session, adviser.id, now)
+            context["adviser_expected"] = rota.adviser_next_expected(session, adviser.id, now)
             context["home_library_id"] = adviser.home_library_id
         else:
             context["library_name"] = dict(libraries).get(library_id or -1, "")

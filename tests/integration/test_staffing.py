@@ -279,6 +279,8 @@ def test_a_day_off_sick_removes_the_advisers_callback_slots_and_moves_next_expec
         after_expected = advisers_next_expected(session, Topic.COUNCIL_TAX, now)
     assert after_slots[0].starts_at == local(today + timedelta(days=2), 9), "no slot today or tomorrow"
     assert after_expected == local(today + timedelta(days=2), 9)
+    with services.session_factory() as session:
+        assert rota.adviser_next_expected(session, council["tom"], now) == local(today + timedelta(days=2), 9)
     event = audit(services, "rota.away_added")[0]
     assert event.after == {
         "kind": "sickness",
