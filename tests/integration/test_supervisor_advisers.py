@@ -333,3 +333,19 @@ def test_an_adviser_is_refused_the_advisers_and_rota_pages(app, council, db):
         assert adviser.get(path).status_code == 403, path
     assert adviser.post(f"{ADVISERS}/{tom}", data={"name": "Me"}).status_code == 403
     assert adviser.post(f"{ROTA}/advisers/{tom}/away", data={"kind": "leave"}).status_code == 403
+
+
+def test_a_name_with_markup_is_shown_as_text_and_unknown_advisers_are_not_found(supervisor, db):
+    tom, library = ids(db, "Tom Hirst")
+    path = f"{ADVISERS}/{tom}"
+    saved = supervisor.post(path, data=adviser_form(csrf(supervisor, path), library, name="<b>Tom</b> Hirst"))
+    assert saved.status_code == 302
+    html = supervisor.get(path).get_data(as_text=True)
+    assert "&lt;b&gt;Tom&lt;/b&gt; Hirst" in html and "<b>Tom</b>" not in html
+    rota_html = supervisor.get(f"{ROTA}?adviser={tom}").get_data(as_text=True)
+    assert "&lt;b&gt;Tom&lt;/b&gt; Hirst" in rota_html and "<b>Tom</b>" not in rota_html
+    assert supervisor.get(f"{ADVISERS}/{2**40}").status_code == 404
+    assert (
+        supervisor.post(f"{ADVISERS}/999999", data=adviser_form(csrf(supervisor, path), library)).status_code
+        == 404
+    )
