@@ -12,7 +12,7 @@ retention job redacts it with the rest of the call's caller input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from callbacks.slots import (
     slot_at,
 )
 from ivr.calls import record_event
-from ivr.hours import LibraryHours, closure_of, next_opening, parse_library_hours
+from ivr.hours import LONDON, LibraryHours, closure_of, next_opening, parse_library_hours
 from models import (
     ACTIVE_CALLBACK_STATUSES,
     Adviser,
@@ -39,6 +39,7 @@ from models import (
     CallEvent,
     CallOutcome,
     Library,
+    RotaException,
     Topic,
 )
 
@@ -69,11 +70,17 @@ class Booked:
 
 def slot_inputs(session: Session, topic: Topic, now: datetime, number: str | None = None) -> SlotInputs:
     """Read the weekly rota, hours, closures and booked slots; the caller's own booking for `topic` is left
-    out, because booking again moves it rather than adding a second one."""
+    out, because booking again moves it rather than adding a second one.
+
+    Only active advisers' shifts count, each with the days its adviser is away (leave, sickness), so the slot
+    finder never promises an hour nobody will be there for."""
     libraries = library_hours(session)
     advisers = session.scalars(
-        select(Adviser).options(selectinload(Adviser.skills), selectinload(Adviser.shifts))
+        select(Adviser)
+        .where(Adviser.is_active.is_(True))
+        .options(selectinload(Adviser.skills), selectinload(Adviser.shifts))
     )
+    away = away_days(session, now.astimezone(LONDON).date())
     rota = [
         RotaLine(
             adviser_id=adviser.id,
@@ -82,6 +89,7 @@ def slot_inputs(session: Session, topic: Topic, now: datetime, number: str | Non
             starts=shift.starts,
             ends=shift.ends,
             skills=frozenset(skill.topic.value for skill in adviser.skills),
+            away=away.get(adviser.id, ()),
         )
         for adviser in advisers
         for shift in adviser.shifts
@@ -96,6 +104,19 @@ def slot_inputs(session: Session, topic: Topic, now: datetime, number: str | Non
         query = query.where(Callback.dedupe_key != dedupe_key(number, topic))
     booked = [Booking(starts_at, booked_topic.value) for starts_at, booked_topic in session.execute(query)]
     return SlotInputs(rota, libraries, booked)
+
+
+def away_days(session: Session, from_day: date) -> dict[int, tuple[tuple[date, date], ...]]:
+    """Each adviser's rota exceptions (leave, sickness, ...) that end on or after `from_day`, by adviser id."""
+    found: dict[int, list[tuple[date, date]]] = {}
+    rows = session.execute(
+        select(RotaException.adviser_id, RotaException.starts_on, RotaException.ends_on)
+        .where(RotaException.ends_on >= from_day)
+        .order_by(RotaException.starts_on)
+    )
+    for adviser_id, starts_on, ends_on in rows:
+        found.setdefault(adviser_id, []).append((starts_on, ends_on))
+    return {adviser_id: tuple(days) for adviser_id, days in found.items()}
 
 
 def offer_slots(

@@ -7,7 +7,8 @@ Pure functions over plain data (no Flask, Redis or SQLAlchemy), so it is tested 
   by a bank holiday or a closure, even one from part-way through the day: see `ivr.hours`) who have the topic's skill, minus callbacks already
   booked in that hour for the topic. It is also never more than everyone rostered minus every booking in the
   hour, so advisers with two skills are not promised twice;
-- slots are never in the past and never sooner than a minimum lead time, so an adviser can prepare.
+- slots are never in the past and never sooner than a minimum lead time, so an adviser can prepare;
+- a rota line does not count on a day its adviser is away (leave, sickness: a models.RotaException).
 
     slots = available_slots(now, "council_tax", rota, libraries, booked, count=3)
     spoken_slot(slots[0].starts_at, slots[0].ends_at, now)  # "tomorrow, Thursday, between 10 and 11 am"
@@ -30,7 +31,7 @@ SLOT_LENGTH = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class RotaLine:
-    """One weekly rota line (an AdviserShift) with the skills of its adviser."""
+    """One weekly rota line (an AdviserShift) with the skills of its adviser and the days they are away."""
 
     adviser_id: int
     library_id: int
@@ -38,6 +39,12 @@ class RotaLine:
     starts: time
     ends: time
     skills: frozenset[str]
+    # (first day, last day) of the adviser's leave, sickness or training, inclusive, Europe/London dates.
+    away: tuple[tuple[date, date], ...] = ()
+
+    def works_on(self, day: date) -> bool:
+        """True when this line is worked on `day`: its weekday, and the adviser is not away."""
+        return self.weekday == day.weekday() and not any(first <= day <= last for first, last in self.away)
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def slot_at(
     everyone: set[int] = set()
     qualified: dict[int, set[int]] = {}
     for line in rota:
-        if line.weekday != day.weekday() or not (line.starts <= start_clock and end_clock <= line.ends):
+        if not line.works_on(day) or not (line.starts <= start_clock and end_clock <= line.ends):
             continue
         hours = libraries.get(line.library_id)
         if hours is None or not _open_throughout(hours, day, local_start, local_end):
@@ -136,7 +143,7 @@ def next_rostered_start(
         day = local_now.date() + timedelta(days=offset)
         starts = []
         for line in rota:
-            if line.weekday != day.weekday() or not (topic == GENERAL_TOPIC or topic in line.skills):
+            if not line.works_on(day) or not (topic == GENERAL_TOPIC or topic in line.skills):
                 continue
             hours = libraries.get(line.library_id)
             if hours is None:
@@ -187,7 +194,7 @@ def _candidate_hours(now: datetime, rota: Sequence[RotaLine], days: int) -> Iter
             {
                 hour
                 for line in rota
-                if line.weekday == day.weekday()
+                if line.works_on(day)
                 for hour in range(line.starts.hour, 24)
                 if time(hour) >= line.starts and _hour_end(hour) <= line.ends
             }

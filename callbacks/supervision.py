@@ -201,13 +201,13 @@ class CallbackDetail:
 
 
 def advisers_for_topic(session: Session, topic: Topic) -> list[AdviserChoice]:
-    """Advisers with the skill for `topic` whose console account (if they have one) is not disabled."""
+    """Active advisers with the skill for `topic` whose console account (if they have one) is not disabled."""
     disabled = exists().where(User.adviser_id == Adviser.id, User.is_active.is_(False))
     rows = session.execute(
         select(Adviser.id, Adviser.name, Library.name, Adviser.state)
         .join(AdviserSkill, AdviserSkill.adviser_id == Adviser.id)
         .join(Library, Library.id == Adviser.home_library_id)
-        .where(AdviserSkill.topic == topic, ~disabled)
+        .where(AdviserSkill.topic == topic, Adviser.is_active.is_(True), ~disabled)
         .order_by(Adviser.name, Adviser.id)
     ).all()
     return [AdviserChoice(row[0], row[1], row[2], row[3].value) for row in rows]
@@ -274,6 +274,8 @@ def reassign_callback(
     )
     if adviser is None:
         raise CallbackRefused("adviser_id", f"No adviser with id {adviser_id}.")
+    if not adviser.is_active:
+        raise CallbackRefused("adviser_id", f"{adviser.name} is not active, so cannot take callbacks.")
     if not any(skill.topic == callback.topic for skill in adviser.skills):
         topic = TOPICS.get(callback.topic.value, callback.topic.value).lower()
         raise CallbackRefused("adviser_id", f"{adviser.name} does not take {topic} calls.")

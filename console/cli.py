@@ -37,9 +37,10 @@ def list_command(library: str | None, state: str | None) -> None:
                 continue
             since = adviser.state_since.strftime("%Y-%m-%d %H:%M")
             reason = f"  ({adviser.state_reason})" if adviser.state_reason else ""
+            inactive = "" if adviser.is_active else "  [inactive]"
             click.echo(
                 f"{adviser.id:>4}  {adviser.name:<22} {adviser.home_library.name:<14} "
-                f"{adviser.state.value:<17} since {since}{reason}"
+                f"{adviser.state.value:<17} since {since}{reason}{inactive}"
             )
 
 

@@ -51,6 +51,18 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         "Each library open or closed now: weekly hours, closures, and closing one now in an emergency.",
     ),
     ConsolePage(
+        "Advisers",
+        "supervisor.advisers",
+        SUPERVISORS,
+        "Each adviser's skills, languages, library and phone; add one, or make one inactive.",
+    ),
+    ConsolePage(
+        "Rota",
+        "supervisor.rota",
+        SUPERVISORS,
+        "Who works when, at each library; add shifts, record leave and sickness.",
+    ),
+    ConsolePage(
         "Accounts",
         "supervisor.users",
         SUPERVISORS,

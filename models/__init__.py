@@ -255,6 +255,9 @@ class Adviser(Base):
     state_since: Mapped[datetime]
     state_reason: Mapped[str | None] = mapped_column(ClippedString(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # False for an adviser who has left or is not taking phone work: never offered calls or callbacks, cannot go
+    # available, and not counted in the rota, callback slots or "when are advisers next expected".
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     home_library: Mapped[Library] = relationship(back_populates="advisers")
     skills: Mapped[list[AdviserSkill]] = relationship(back_populates="adviser", cascade="all, delete-orphan")
@@ -577,6 +580,8 @@ class ConsoleSession(Base):
 
 # Models of later areas live in modules of their own; importing them here registers their tables on Base.
 from models.audit import AuditEvent as AuditEvent  # noqa: E402
+from models.rota import RotaException as RotaException  # noqa: E402
+from models.rota import RotaExceptionKind as RotaExceptionKind  # noqa: E402
 from models.wrap_up import WrapUp as WrapUp  # noqa: E402
 from models.wrap_up import WrapUpOption as WrapUpOption  # noqa: E402
 from models.wrap_up import WrapUpOptionKind as WrapUpOptionKind  # noqa: E402

@@ -107,6 +107,11 @@ def change_state(
     change = states.decide(adviser.state.value, new_state, actor, reason)
     if change is None:
         return None
+    if change.state == states.AVAILABLE and not adviser.is_active:
+        # An adviser who has left or is not taking phone work is never offered a call, so never free for one.
+        raise TransitionNotAllowed(
+            "state", f"{adviser.name} is not active, so cannot take calls. A supervisor can make them active."
+        )
     now = services.clock.now()
     if not _set_in_store(
         services, session, adviser, change, now, states.allowed_sources(actor, change.state)
@@ -240,7 +245,12 @@ def offer_callback_to_assigned(services: Services, session: Session, callback_id
     disabled = session.scalar(
         select(User.id).where(User.adviser_id == adviser_id, User.is_active.is_(False)).limit(1)
     )
-    if adviser is None or disabled is not None or not any(s.topic == topic for s in adviser.skills):
+    if (
+        adviser is None
+        or not adviser.is_active
+        or disabled is not None
+        or not any(s.topic == topic for s in adviser.skills)
+    ):
         return AWAY
     if adviser.state in (AdviserState.ON_CALL, AdviserState.WRAP_UP):
         return BUSY

@@ -16,9 +16,11 @@ supervisor_bp = Blueprint(
 )
 
 # Each page family adds its views to supervisor_bp when imported (one line per module below).
+from console.supervisor import advisers as advisers  # noqa: E402,F401
 from console.supervisor import audit as audit  # noqa: E402,F401
 from console.supervisor import callbacks as callbacks  # noqa: E402,F401
 from console.supervisor import libraries as libraries  # noqa: E402,F401
 from console.supervisor import pages as pages  # noqa: E402,F401
+from console.supervisor import rota as rota  # noqa: E402,F401
 from console.supervisor import users as users  # noqa: E402,F401
 from console.supervisor import wallboard as wallboard  # noqa: E402,F401

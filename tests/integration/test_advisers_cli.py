@@ -64,3 +64,16 @@ def test_refusals_are_plain_messages_not_tracebacks(app, runner, clock):
     assert on_call.exit_code == 2 and "set when calls start and end" in on_call.output
     again = runner.invoke(args=["advisers", "state", AISHA, "offline"])
     assert again.exit_code == 0 and "already offline; nothing changed" in again.output
+
+
+def test_an_inactive_adviser_is_marked_in_the_list_and_cannot_be_made_available(app, runner, clock):
+    services = seeded(app, clock)
+    with services.session_factory.begin() as session:
+        session.get_one(Adviser, aisha(services).id).is_active = False
+    listed = runner.invoke(args=["advisers", "list", "--library", "Huddersfield"]).output
+    assert [line for line in listed.splitlines() if "[inactive]" in line] == [
+        line for line in listed.splitlines() if "Aisha Khan" in line
+    ]
+    refused = runner.invoke(args=["advisers", "state", AISHA, "available"])
+    assert refused.exit_code != 0 and "not active" in refused.output
+    assert aisha(services).state == AdviserState.OFFLINE
