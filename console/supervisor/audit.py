@@ -28,9 +28,7 @@ PER_PAGE = 50
 # What a change was made to, in the council's words; kinds not listed show as they are stored.
 SUBJECT_WORDS = {
     "library": "Libraries",
-    "closure": "Closures",
     "adviser": "Advisers",
-    "rota": "Rota",
     "user": "Accounts",
     "callback": "Callbacks",
 }
