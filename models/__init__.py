@@ -318,7 +318,10 @@ class Call(Base):
 
     __tablename__ = "call"
     # The screen pop's "previous contacts from this number", and repeat-contact reports.
-    __table_args__ = (Index("ix_call_caller_number_started_at", "caller_number", "started_at"),)
+    __table_args__ = (
+        Index("ix_call_caller_number_started_at", "caller_number", "started_at"),
+        Index("ix_call_started_at", "started_at"),  # every report over a range of days
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(34), unique=True)
@@ -381,6 +384,7 @@ class QueueEntry(Base):
             sqlite_where=text("status IN ('waiting', 'offered') AND call_id IS NOT NULL"),
         ),
         Index("ix_queue_entry_status", "status"),
+        Index("ix_queue_entry_joined_at", "joined_at"),  # the wallboard's today and the reports' ranges
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -425,6 +429,7 @@ class Callback(Base):
             sqlite_where=text("status IN ('requested', 'scheduled', 'dialling')"),
         ),
         Index("ix_callback_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_callback_created_at", "created_at"),  # the callbacks report, by the day they were booked
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models import Base, Topic, _enum
@@ -69,6 +79,7 @@ class WrapUp(Base):
     __tablename__ = "wrap_up"
     __table_args__ = (
         CheckConstraint("status != 'coded' OR reason_code IS NOT NULL", name="coded_has_a_reason"),
+        Index("ix_wrap_up_started_at", "started_at"),  # the wrap-up reports over a range of days
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
