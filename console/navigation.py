@@ -63,6 +63,12 @@ CONSOLE_PAGES: tuple[ConsolePage, ...] = (
         "Who works when, at each library; add shifts, record leave and sickness.",
     ),
     ConsolePage(
+        "Reports",
+        "supervisor.reports_page",
+        SUPERVISORS,
+        "Service level, speed of answer, abandonment, callbacks, repeat contacts and more, for any days, with CSV.",
+    ),
+    ConsolePage(
         "Accounts",
         "supervisor.users",
         SUPERVISORS,

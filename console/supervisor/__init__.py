@@ -1,5 +1,5 @@
 """The supervisor's console: the live wallboard, library operations, advisers and the rota, users, callbacks
-and the audit trail. One blueprint for the audience; one module per page family registers its views on it,
+reports with charts, and the audit trail. One blueprint for the audience; one module per page family registers its views on it,
 templates beside (templates/supervisor/).
 
 Every view is `supervisor_required` (supervisors and admins; advisers get 403), parses input with
@@ -21,6 +21,7 @@ from console.supervisor import audit as audit  # noqa: E402,F401
 from console.supervisor import callbacks as callbacks  # noqa: E402,F401
 from console.supervisor import libraries as libraries  # noqa: E402,F401
 from console.supervisor import pages as pages  # noqa: E402,F401
+from console.supervisor import reports as reports  # noqa: E402,F401
 from console.supervisor import rota as rota  # noqa: E402,F401
 from console.supervisor import users as users  # noqa: E402,F401
 from console.supervisor import wallboard as wallboard  # noqa: E402,F401
