@@ -542,6 +542,16 @@ class FlowVersion(Base):
     author: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+    # Why this version was made, or published or rolled back to: the supervisor's own words.
+    note: Mapped[str | None] = mapped_column(String(300))
+    published_by: Mapped[str | None] = mapped_column(String(120))
+    # Raised by every saved edit of a draft: an edit made from an older revision is refused as a conflict
+    # (two supervisors editing one draft), never a silent overwrite.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+    # Set when an admin published although a scenario failed: their reason, kept with the version.
+    publish_override_reason: Mapped[str | None] = mapped_column(String(300))
 
     flow: Mapped[Flow] = relationship(back_populates="versions")
 
