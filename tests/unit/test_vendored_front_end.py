@@ -64,13 +64,15 @@ def test_the_vendored_files_match_their_checksums_and_the_locked_versions():
 def test_the_manifest_names_the_locked_version_of_each_package():
     manifest = json.loads((VENDOR / "VERSIONS.json").read_text())
     lock = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
-    for name in ("govuk-frontend", "@ministryofjustice/frontend", "@twilio/voice-sdk", "sass"):
+    for name in ("govuk-frontend", "@ministryofjustice/frontend", "@twilio/voice-sdk", "chart.js", "sass"):
         assert manifest["packages"][name] == lock[f"node_modules/{name}"]["version"]
     assert set(manifest["files"]) >= {
         "staff-pages.min.css",
         "govuk-frontend.min.js",
         "moj-frontend.min.js",
         "twilio.min.js",
+        "chart.umd.min.js",
+        "chart.LICENSE.md",
     }
 
 

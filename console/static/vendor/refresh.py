@@ -52,8 +52,13 @@ BUNDLES = (
     Bundle("twilio.min.js", "@twilio/voice-sdk", "dist/twilio.min.js"),
     # Apache-2.0 asks that a copy of the licence travels with the code.
     Bundle("twilio.LICENSE.md", "@twilio/voice-sdk", "LICENSE.md"),
+    # The report pages' charts (console/report_charts.js draws them from the tables): the UMD build sets
+    # window.Chart and carries @kurkle/color, its one dependency, inside it (with that package's own banner).
+    Bundle("chart.umd.min.js", "chart.js", "dist/chart.umd.min.js"),
+    # MIT asks that the copyright and permission notice travel with the code; the bundle's banner only names it.
+    Bundle("chart.LICENSE.md", "chart.js", "LICENSE.md"),
 )
-PACKAGES = ("govuk-frontend", "@ministryofjustice/frontend", "@twilio/voice-sdk", SASS)
+PACKAGES = ("govuk-frontend", "@ministryofjustice/frontend", "@twilio/voice-sdk", "chart.js", SASS)
 # Where the stylesheet's url(images/...) files come from, first match wins.
 IMAGE_FOLDERS = (
     ("@ministryofjustice/frontend", "moj/assets/images"),
