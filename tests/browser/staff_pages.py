@@ -93,3 +93,17 @@ def record_problems(page: Page, base_url: str) -> list[str]:
         ),
     )
     return problems
+
+
+def check(page: Page, output_path: str, name: str) -> None:
+    """No axe violation at all (not even a minor one), then keep the page as a screenshot to look at."""
+    assert_accessible(page)
+    keep_screenshot(page, output_path, name)
+
+
+def sign_in(page: Page, base: str, username: str, password: str) -> None:
+    """Sign in on the console's sign-in page; the caller checks where that led (a refusal is a page too)."""
+    page.goto(f"{base}/console/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()

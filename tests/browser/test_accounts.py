@@ -15,10 +15,10 @@ from models import Adviser, AdviserState, Library
 from models.demo import DEMO_PASSWORD
 from simulator.live import CouncilLine
 from tests.browser.staff_pages import (
-    assert_accessible,
     assert_reflows,
-    keep_screenshot,
+    check,
     record_problems,
+    sign_in,
     tab_to,
     zoomed_to_200_percent,
 )
@@ -44,18 +44,6 @@ def council(live_service) -> CouncilLine:
             )
         )
     return line
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)
-    keep_screenshot(page, output_path, name)
-
-
-def sign_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_supervisor_adds_an_account_the_adviser_chooses_a_password_then_it_is_disabled(

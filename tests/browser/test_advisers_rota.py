@@ -16,7 +16,7 @@ from models import Adviser, RotaException
 from models.demo import DEMO_PASSWORD
 from simulator.live import CouncilLine
 from tests.browser.staff_pages import (
-    assert_accessible,
+    check,
     keep_screenshot,
     record_problems,
     tab_to,
@@ -34,11 +34,6 @@ def council(live_service) -> CouncilLine:
     line = CouncilLine(live_service)
     line.install_demo_council()
     return line
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)
-    keep_screenshot(page, output_path, name)
 
 
 def test_a_supervisor_changes_an_advisers_skills_by_keyboard_and_marks_them_off_sick_today(

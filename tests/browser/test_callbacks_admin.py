@@ -14,7 +14,7 @@ from callbacks.service import request_callback
 from models import Adviser, CallbackStatus, Topic
 from models.demo import DEMO_PASSWORD
 from simulator.live import CouncilLine
-from tests.browser.staff_pages import assert_accessible, keep_screenshot, record_problems, tab_to
+from tests.browser.staff_pages import check, record_problems, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +34,6 @@ def council(live_service) -> CouncilLine:
                 session, number, topic, now, reference=reference, status=CallbackStatus.SCHEDULED
             )
     return line
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)
-    keep_screenshot(page, output_path, name)
 
 
 def test_a_supervisor_filters_callbacks_reassigns_one_and_cancels_another(

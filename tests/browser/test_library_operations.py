@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from models.demo import DEMO_PASSWORD
 from simulator.live import CouncilLine
 from tests.browser.staff_pages import (
-    assert_accessible,
+    check,
     keep_screenshot,
     record_problems,
     tab_to,
@@ -22,11 +22,6 @@ from tests.browser.staff_pages import (
 pytestmark = pytest.mark.browser
 
 FLOODING = "Huddersfield Library is closed from 10 am today because of flooding."
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)
-    keep_screenshot(page, output_path, name)
 
 
 def test_an_emergency_closure_is_made_and_a_new_simulated_call_hears_its_sentence(

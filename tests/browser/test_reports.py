@@ -17,9 +17,9 @@ from models.demo import DEMO_PASSWORD
 from simulator.live import CouncilLine
 from tests import report_day as known
 from tests.browser.staff_pages import (
-    assert_accessible,
-    keep_screenshot,
+    check,
     record_problems,
+    sign_in,
     tab_to,
     zoomed_to_200_percent,
 )
@@ -45,19 +45,6 @@ def known_days(live_service):
             )
         )
     return live_service
-
-
-def sign_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)
-    keep_screenshot(page, output_path, name)
 
 
 def type_into(page: Page, label: str, text: str) -> None:

@@ -20,6 +20,7 @@ from routing import advisers
 from simulator.live import CouncilLine
 from tests.browser.staff_pages import (
     assert_accessible,
+    check,
     keep_screenshot,
     record_problems,
     tab_to,
@@ -36,11 +37,6 @@ def council(live_service) -> CouncilLine:
     line = CouncilLine(live_service)
     line.install_demo_council()
     return line
-
-
-def check(page: Page, output_path: str, name: str) -> None:
-    assert_accessible(page)  # no violation at all, not even a minor one
-    keep_screenshot(page, output_path, name)
 
 
 def row(page: Page, table: str, name: str):  # type: ignore[no-untyped-def]
